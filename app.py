@@ -1,0 +1,56 @@
+"""Composition root: ``uvicorn app:app`` serves the proxy; tests call ``create_app(settings)``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from routes import chat, completions, embeddings, health, models
+from routes.docs import install_openapi
+from routes.errors import register_error_handlers
+from routes.middleware import ApiKeys, RequestContextMiddleware
+from services.auth import UpstreamCredentials
+from services.lifecycle import start_services, stop_services
+from services.observability import RequestObserver, configure_logging
+from services.settings import Settings
+
+API_PREFIXES = ("/api/v1", "/v1")
+
+
+def create_app(settings: Settings | None = None, *, credentials: UpstreamCredentials | None = None) -> FastAPI:
+    """``credentials`` replaces databricks-sdk resolution (tests inject a fixed token)."""
+    settings = settings or Settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = await start_services(settings, credentials)
+        try:
+            yield
+        finally:
+            await stop_services(app.state.services)
+
+    app = FastAPI(
+        title="Databricks OpenAI Proxy",
+        version="0.1.0",
+        description="OpenAI-compatible API for Databricks Model Serving.",
+        lifespan=lifespan,
+    )
+    for prefix in API_PREFIXES:
+        for module in (chat, completions, embeddings, models):
+            app.include_router(module.router, prefix=prefix)
+    app.include_router(health.router)
+    register_error_handlers(app)
+    install_openapi(app)
+    app.add_middleware(
+        RequestContextMiddleware,
+        api_keys=ApiKeys(key.get_secret_value() for key in settings.api_keys),
+        protect_metrics=settings.metrics_require_key,
+        observer=RequestObserver(),
+    )
+    return app
+
+
+app = create_app()

@@ -1,0 +1,65 @@
+"""Helpers every route shares: the process services, the bounded body, validation, the caller's identity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from routes.errors import validation_error
+from services.auth import user_authorization
+from services.call import CallRecord
+from services.container import Services
+from services.errors import InvalidRequestError, RequestTooLargeError
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def record_of(request: Request) -> CallRecord:
+    record: CallRecord = request.scope["state"]["call"]
+    return record
+
+
+def upstream_authorization(request: Request, services: Services) -> str:
+    """The caller's own Databricks token when the platform forwards one (and that is enabled)."""
+    forwarded = user_authorization(
+        request.headers.get("x-forwarded-access-token"), services.settings.forward_user_token
+    )
+    return forwarded or services.credentials.header()
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestTooLargeError(f"The request body is larger than the limit of {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLargeError(f"The request body is larger than the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_payload(request: Request, model: type[BaseModel], services: Services) -> dict[str, Any]:
+    """The JSON body as a dictionary, validated against ``model`` (errors name the parameter)."""
+    raw = await read_body(request, services.settings.max_body_bytes)
+    if not raw.strip():
+        raise InvalidRequestError("The request body is empty; send a JSON object.")
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequestError(f"The request body is not valid JSON: {exc}"[:300], code="invalid_json") from None
+    if not isinstance(payload, dict):
+        raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
+    try:
+        model.model_validate(payload)
+    except ValidationError as exc:
+        raise validation_error(exc.errors(include_url=False, include_input=False)) from None
+    return payload

@@ -1,0 +1,61 @@
+"""OpenAPI documentation of request bodies that the routes read and validate themselves.
+
+The routes parse the raw body (faster than FastAPI's body parameters, and errors come out as the
+OpenAI envelope), so the request schemas are added to ``/openapi.json`` here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+
+from models.openai import ErrorResponse
+
+_REF = "#/components/schemas/{model}"
+_BODIES: dict[str, type[BaseModel]] = {}
+
+
+def json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` for a route whose JSON body is ``model``."""
+    _BODIES[model.__name__] = model
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}},
+        }
+    }
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in {
+        400: "Invalid request",
+        401: "Missing or wrong credentials",
+        403: "Permission denied",
+        404: "Unknown model",
+        413: "Request body too large",
+        429: "Rate limited (see Retry-After)",
+        502: "Databricks unreachable or failing",
+        504: "Databricks timed out",
+    }.items()
+}
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, model in _BODIES.items():
+            body_schema = model.model_json_schema(ref_template=_REF)
+            for def_name, definition in body_schema.pop("$defs", {}).items():
+                components.setdefault(def_name, definition)
+            components[name] = body_schema
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from models.openai import Model, ModelList
+from routes.deps import services_of, upstream_authorization
+from routes.docs import ERROR_RESPONSES
+from routes.forward import json_response
+
+router = APIRouter(tags=["OpenAI"])
+
+
+@router.get("/models", response_model=ModelList, responses=ERROR_RESPONSES, summary="List the models")
+async def list_models(request: Request) -> Response:
+    services = services_of(request)
+    models = await services.catalog.models(upstream_authorization(request, services))
+    return json_response({"object": "list", "data": models})
+
+
+@router.get("/models/{model:path}", response_model=Model, responses=ERROR_RESPONSES, summary="Retrieve a model")
+async def retrieve_model(model: str, request: Request) -> Response:
+    services = services_of(request)
+    return json_response(await services.catalog.model(model, upstream_authorization(request, services)))

@@ -1,0 +1,199 @@
+"""The one HTTP client to Databricks Model Serving: URLs, headers, status checks, stream framing.
+
+Only headers chosen here go upstream (never the caller's ``Authorization``, cookies or hop-by-hop
+headers), and every failure leaves as a ``ProxyError``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from services.errors import (
+    InvalidRequestError,
+    ProxyError,
+    UpstreamConnectionError,
+    UpstreamTimeoutError,
+    from_databricks,
+)
+from services.settings import Settings
+
+# Databricks serving endpoint names: letters, digits, '-' and '_'.
+_ENDPOINT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+_USER_AGENT = "databricks-openai-proxy/0.1"
+_FALLBACK_STATUSES = frozenset({429, 503})
+
+
+def check_endpoint_name(name: str) -> str:
+    """The endpoint name goes into a URL path: only Databricks' own alphabet is let through."""
+    if not _ENDPOINT_NAME.fullmatch(name):
+        raise InvalidRequestError(
+            "Invalid model name: a Databricks serving endpoint name has 1-63 letters, digits, '-' or '_'.",
+            param="model",
+            code="invalid_model",
+        )
+    return name
+
+
+def build_http_client(settings: Settings) -> httpx.AsyncClient:
+    timeout = httpx.Timeout(
+        connect=settings.connect_timeout,
+        read=settings.upstream_timeout,
+        write=settings.upstream_timeout,
+        pool=settings.connect_timeout,
+    )
+    limits = httpx.Limits(
+        max_connections=settings.max_connections,
+        max_keepalive_connections=settings.max_keepalive_connections,
+        keepalive_expiry=30.0,
+    )
+    # transport retries apply only to failures to connect: nothing was sent, so a retry is safe.
+    transport = httpx.AsyncHTTPTransport(limits=limits, retries=settings.connect_retries)
+    return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
+
+
+def transport_error(exc: httpx.HTTPError) -> ProxyError:
+    if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
+        return UpstreamTimeoutError("Databricks did not answer in time.")
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return UpstreamConnectionError("Could not connect to Databricks Model Serving.")
+    return UpstreamConnectionError("The connection to Databricks Model Serving failed.")
+
+
+@dataclass(slots=True)
+class UpstreamAnswer:
+    data: dict[str, Any]
+    endpoint: str
+    request_id: str | None
+
+
+class FmapiClient:
+    def __init__(self, http: httpx.AsyncClient, host: str, settings: Settings) -> None:
+        self.http = http
+        self.host = host.rstrip("/")
+        self.settings = settings
+        self.last_answer_at: float | None = None
+
+    def invocation_url(self, endpoint: str) -> str:
+        return f"{self.host}/serving-endpoints/{check_endpoint_name(endpoint)}/invocations"
+
+    def _headers(self, authorization: str, accept: str) -> dict[str, str]:
+        return {
+            "Authorization": authorization,
+            "Content-Type": "application/json",
+            "Accept": accept,
+            "User-Agent": _USER_AGENT,
+        }
+
+    def _candidates(self, endpoint: str) -> list[str]:
+        return [endpoint, *self.settings.fallbacks.get(endpoint, ())]
+
+    async def _send(self, endpoint: str, content: bytes, authorization: str, stream: bool) -> httpx.Response:
+        """Send to the endpoint, or to its fallbacks while the answer is 429/503 (nothing relayed yet)."""
+        candidates = self._candidates(endpoint)
+        for position, candidate in enumerate(candidates):
+            request = self.http.build_request(
+                "POST",
+                self.invocation_url(candidate),
+                content=content,
+                headers=self._headers(authorization, "text/event-stream" if stream else "application/json"),
+            )
+            try:
+                response = await self.http.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                raise transport_error(exc) from exc
+            self.last_answer_at = time.monotonic()
+            if response.status_code < 400:
+                response.extensions["endpoint"] = candidate
+                return response
+            try:
+                body = await response.aread()
+            except httpx.HTTPError as exc:
+                raise transport_error(exc) from exc
+            finally:
+                await response.aclose()
+            if response.status_code in _FALLBACK_STATUSES and position + 1 < len(candidates):
+                continue
+            raise from_databricks(
+                response.status_code,
+                body,
+                response.headers.get("retry-after"),
+                self.settings.retry_after_cap_seconds,
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def invoke(self, endpoint: str, body: dict[str, Any], authorization: str) -> UpstreamAnswer:
+        response = await self._send(endpoint, orjson.dumps(body), authorization, stream=False)
+        try:
+            raw = await response.aread()
+        except httpx.HTTPError as exc:
+            raise transport_error(exc) from exc
+        finally:
+            await response.aclose()
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict):
+            raise UpstreamConnectionError("Databricks answered with a body that is not a JSON object.")
+        return UpstreamAnswer(data, response.extensions["endpoint"], response.headers.get("x-request-id"))
+
+    async def open_stream(self, endpoint: str, body: dict[str, Any], authorization: str) -> httpx.Response:
+        """An upstream stream whose status is already known to be good; the caller must close it."""
+        return await self._send(endpoint, orjson.dumps(body), authorization, stream=True)
+
+    async def _get_json(self, path: str, authorization: str) -> dict[str, Any]:
+        try:
+            response = await self.http.get(
+                f"{self.host}{path}", headers=self._headers(authorization, "application/json")
+            )
+        except httpx.HTTPError as exc:
+            raise transport_error(exc) from exc
+        self.last_answer_at = time.monotonic()
+        if response.status_code >= 400:
+            raise from_databricks(
+                response.status_code,
+                response.content,
+                response.headers.get("retry-after"),
+                self.settings.retry_after_cap_seconds,
+            )
+        try:
+            data = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamConnectionError("Databricks answered with a body that is not JSON.") from exc
+        return data if isinstance(data, dict) else {}
+
+    async def list_endpoints(self, authorization: str) -> list[dict[str, Any]]:
+        data = await self._get_json("/api/2.0/serving-endpoints", authorization)
+        endpoints = data.get("endpoints")
+        return [e for e in endpoints if isinstance(e, dict)] if isinstance(endpoints, list) else []
+
+
+async def sse_payloads(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The payload of each ``data:`` line of an SSE body, up to ``[DONE]`` (comments and other fields skipped)."""
+    buffer = b""
+    async for block in response.aiter_bytes():
+        buffer += block
+        if b"\n" not in block:
+            continue
+        lines = buffer.split(b"\n")
+        buffer = lines.pop()
+        for line in lines:
+            if not line.startswith(b"data:"):
+                continue
+            payload = line[5:].strip()
+            if payload == b"[DONE]":
+                return
+            if payload:
+                yield payload
+    tail = buffer.strip()
+    if tail.startswith(b"data:"):
+        payload = tail[5:].strip()
+        if payload and payload != b"[DONE]":
+            yield payload

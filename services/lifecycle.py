@@ -1,0 +1,65 @@
+"""Start-up and shutdown of the process services (credentials, the one httpx client, the emulator)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from services.auth import UpstreamCredentials, resolve_credentials
+from services.catalog import ModelCatalog
+from services.container import Services
+from services.fmapi_client import FmapiClient, build_http_client
+from services.limiter import ConcurrencyLimiter
+from services.settings import Settings
+
+logger = logging.getLogger("proxy.lifecycle")
+
+_BANNER = "=" * 72
+
+
+async def start_services(settings: Settings, credentials: UpstreamCredentials | None = None) -> Services:
+    emulator = None
+    if credentials is not None:
+        await credentials.start(settings.startup_timeout)
+        upstream = "databricks"
+    elif settings.workspace_configured:
+        credentials = await resolve_credentials(settings)
+        upstream = "databricks"
+        logger.info("upstream: Databricks workspace %s (auth: %s)", credentials.host, credentials.auth_type)
+    else:
+        from services.emulator.app import EmulatorOptions
+        from services.emulator.server import EmulatorServer
+
+        emulator = EmulatorServer(EmulatorOptions(chunk_delay=settings.emulator_chunk_delay))
+        emulator.start()
+        credentials = UpstreamCredentials.static(emulator.url, "local-emulator", auth_type="emulator")
+        await credentials.start(settings.startup_timeout)
+        upstream = "emulator"
+        logger.warning(
+            "\n%s\nNO DATABRICKS WORKSPACE CONFIGURED: serving from the BUILT-IN EMULATOR at %s.\n"
+            "Answers are canned echoes, not a model. Set DATABRICKS_HOST and DATABRICKS_TOKEN\n"
+            "(or client credentials / a profile) to use Databricks Model Serving.\n%s",
+            _BANNER,
+            emulator.url,
+            _BANNER,
+        )
+    http = build_http_client(settings)
+    client = FmapiClient(http, credentials.host, settings)
+    return Services(
+        settings=settings,
+        http=http,
+        credentials=credentials,
+        client=client,
+        catalog=ModelCatalog(client, settings),
+        limiter=ConcurrencyLimiter(settings.max_concurrency),
+        upstream=upstream,
+        started_at=time.time(),
+        emulator=emulator,
+    )
+
+
+async def stop_services(services: Services) -> None:
+    await services.credentials.close()
+    await services.http.aclose()
+    if services.emulator is not None:
+        services.emulator.stop()

@@ -1,0 +1,82 @@
+"""Logs: one structured line per request, and the logging set-up (JSON or plain)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import orjson
+
+from services.call import CallRecord
+from services.settings import Settings
+
+access_logger = logging.getLogger("proxy.access")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        else:
+            entry["message"] = record.getMessage()
+        return orjson.dumps(entry, default=str).decode()
+
+
+class PlainFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            text = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
+        else:
+            text = record.getMessage()
+        return f"{self.formatTime(record)} {record.levelname:<7} {record.name}: {text}"
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else PlainFormatter())
+    root = logging.getLogger("proxy")
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    root.propagate = False
+
+
+def _ms(seconds: float | None) -> float | None:
+    return round(seconds * 1000, 3) if seconds is not None else None
+
+
+class RequestObserver:
+    """Turns each finished request's record into its log line."""
+
+    def finish(self, record: CallRecord) -> None:
+        if not access_logger.isEnabledFor(logging.INFO):
+            return
+        usage = record.usage or {}
+        fields = {
+            "event": "request",
+            "request_id": record.request_id,
+            "caller": record.caller,
+            "route": record.route,
+            "model": record.model,
+            "endpoint": record.endpoint,
+            "stream": record.stream,
+            "status": record.status,
+            "error_type": record.error_type,
+            "error": record.error_message,
+            "latency_ms": _ms(time.perf_counter() - record.started),
+            "ttfb_ms": _ms(record.ttfb),
+            "upstream_latency_ms": _ms(record.upstream_latency),
+            "prompt_tokens": usage.get("prompt_tokens"),
+            "completion_tokens": usage.get("completion_tokens"),
+            "total_tokens": usage.get("total_tokens"),
+            "upstream_request_id": record.upstream_request_id,
+        }
+        access_logger.info("request", extra={"fields": fields})

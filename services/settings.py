@@ -1,0 +1,136 @@
+"""The one place that reads the environment.
+
+Databricks credentials use the names databricks-sdk documents (``DATABRICKS_HOST``,
+``DATABRICKS_TOKEN``, ``DATABRICKS_CLIENT_ID``, ...); everything the proxy itself adds is
+prefixed ``PROXY_``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import Annotated, Literal
+
+import orjson
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _databricks(name: str) -> AliasChoices:
+    return AliasChoices(f"DATABRICKS_{name}")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PROXY_",
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
+    )
+
+    # --- Databricks workspace and credentials (databricks-sdk unified auth) ---
+    databricks_host: str | None = Field(default=None, validation_alias=_databricks("HOST"))
+    databricks_token: SecretStr | None = Field(default=None, validation_alias=_databricks("TOKEN"))
+    databricks_client_id: str | None = Field(default=None, validation_alias=_databricks("CLIENT_ID"))
+    databricks_client_secret: SecretStr | None = Field(default=None, validation_alias=_databricks("CLIENT_SECRET"))
+    databricks_config_profile: str | None = Field(default=None, validation_alias=_databricks("CONFIG_PROFILE"))
+    databricks_auth_type: str | None = Field(default=None, validation_alias=_databricks("AUTH_TYPE"))
+    databricks_app_name: str | None = Field(default=None, validation_alias=_databricks("APP_NAME"))
+
+    # --- Upstream HTTP ---
+    connect_timeout: float = Field(default=5.0, gt=0)
+    upstream_timeout: float = Field(default=300.0, gt=0)
+    request_timeout: float = Field(default=600.0, gt=0)
+    max_connections: int = Field(default=1000, ge=1)
+    max_keepalive_connections: int = Field(default=200, ge=0)
+    max_concurrency: int = Field(default=1000, ge=1)
+    connect_retries: int = Field(default=2, ge=0, le=10)
+    retry_after_cap_seconds: int = Field(default=60, ge=1)
+    fallbacks: Annotated[dict[str, list[str]], NoDecode] = Field(default_factory=dict)
+
+    # --- Inbound ---
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    forward_user_token: bool = True
+    send_usage_context: bool = True
+
+    # --- Models ---
+    models_cache_seconds: float = Field(default=60.0, ge=0)
+    model_aliases: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    allowed_models: Annotated[tuple[str, ...], NoDecode] = ()
+
+    # --- Streams ---
+    keepalive_seconds: float = Field(default=10.0, gt=0)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+
+    # --- Start-up ---
+    startup_timeout: float = Field(default=20.0, gt=0)
+    credential_refresh_seconds: float = Field(default=30.0, gt=0)
+    emulator_chunk_delay: float = Field(default=0.02, ge=0)
+
+    # --- Logs and metrics ---
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "plain"] = "json"
+    metrics_require_key: bool = False
+    metrics_by_caller: bool = False
+
+    service_name: str = "databricks-openai-proxy"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("allowed_models", mode="before")
+    @classmethod
+    def _split_models(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("model_aliases", mode="before")
+    @classmethod
+    def _parse_aliases(cls, value: object) -> object:
+        """``alias=endpoint,alias2=endpoint2`` or a JSON object."""
+        if isinstance(value, str):
+            return _parse_mapping(value, lambda v: v.strip())
+        return value
+
+    @field_validator("fallbacks", mode="before")
+    @classmethod
+    def _parse_fallbacks(cls, value: object) -> object:
+        """``endpoint=fallback1|fallback2,other=fallback`` or a JSON object of lists."""
+        if isinstance(value, str):
+            return _parse_mapping(value, lambda v: [p.strip() for p in v.split("|") if p.strip()])
+        return value
+
+    @cached_property
+    def workspace_configured(self) -> bool:
+        """True when any databricks-sdk credential source is configured."""
+        return bool(
+            self.databricks_host or self.databricks_token or self.databricks_client_id or self.databricks_config_profile
+        )
+
+
+def _parse_mapping(raw: str, convert: Callable[[str], object]) -> object:
+    text = raw.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        return orjson.loads(text)
+    result: dict[str, object] = {}
+    for pair in text.split(","):
+        if not pair.strip():
+            continue
+        key, sep, val = pair.partition("=")
+        if not sep:
+            raise ValueError(f"expected name=value, got {pair.strip()!r}")
+        result[key.strip()] = convert(val)
+    return result

@@ -1,0 +1,71 @@
+"""Relay of an upstream SSE stream, normalised chunk by chunk, as OpenAI SSE bytes.
+
+The upstream status was checked before this starts, so anything that goes wrong here happens after
+the first byte: the client gets one ``data: {"error": ...}`` event and the end of the stream.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
+
+import anyio
+import httpx
+import orjson
+
+from services.errors import ProxyError
+from services.fmapi_client import sse_payloads, transport_error
+from services.translate.streams import UpstreamStreamError
+
+logger = logging.getLogger("proxy.stream")
+
+DONE = b"data: [DONE]\n\n"
+
+
+class StreamNormalizer(Protocol):
+    usage: dict[str, Any] | None
+
+    def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]: ...
+
+    def finish(self) -> list[dict[str, Any]]: ...
+
+
+def sse_event(payload: dict[str, Any]) -> bytes:
+    return b"data: " + orjson.dumps(payload) + b"\n\n"
+
+
+async def relay(
+    upstream: httpx.Response,
+    normalizer: StreamNormalizer,
+    on_end: Callable[[ProxyError | None, bool], None],
+) -> AsyncIterator[bytes]:
+    """``on_end(error, completed)`` runs exactly once, also when the client goes away."""
+    error: ProxyError | None = None
+    completed = False
+    try:
+        async for payload in sse_payloads(upstream):
+            try:
+                chunk = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                raise UpstreamStreamError("Databricks sent a malformed stream event.") from None
+            if not isinstance(chunk, dict):
+                continue
+            for out in normalizer.feed(chunk):
+                yield sse_event(out)
+        for out in normalizer.finish():
+            yield sse_event(out)
+        yield DONE
+        completed = True
+    except ProxyError as exc:
+        error = exc
+    except httpx.HTTPError as exc:
+        error = transport_error(exc)
+        if isinstance(exc, httpx.RemoteProtocolError):
+            error.message = "Databricks closed the stream before it was complete."
+    finally:
+        with anyio.CancelScope(shield=True):
+            await upstream.aclose()
+        on_end(error, completed)
+    if error is not None:
+        yield sse_event(error.body())

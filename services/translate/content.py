@@ -1,0 +1,66 @@
+"""Message content in both dialects.
+
+Databricks reasoning models answer with ``content`` as a list of parts
+(``text`` and ``reasoning`` with ``summary_text`` / ``summary_encrypted_text``); OpenAI clients
+expect a string plus, by the de-facto convention, ``reasoning_content``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def split_content(content: Any) -> tuple[str | None, str | None]:
+    """(text, reasoning) from a Databricks ``content`` value of any shape."""
+    if content is None:
+        return None, None
+    if isinstance(content, str):
+        return content, None
+    if isinstance(content, dict):
+        content = [content]
+    if not isinstance(content, list):
+        return str(content), None
+    texts: list[str] = []
+    reasoning: list[str] = []
+    for part in content:
+        if isinstance(part, str):
+            texts.append(part)
+            continue
+        if not isinstance(part, dict):
+            continue
+        kind = part.get("type")
+        if kind == "text":
+            text = part.get("text")
+            if isinstance(text, str):
+                texts.append(text)
+        elif kind == "reasoning":
+            for summary in part.get("summary") or ():
+                if isinstance(summary, dict) and summary.get("type", "summary_text") == "summary_text":
+                    text = summary.get("text")
+                    if isinstance(text, str):
+                        reasoning.append(text)
+    return ("".join(texts) if texts else None), ("".join(reasoning) if reasoning else None)
+
+
+def message_reasoning(message: dict[str, Any]) -> str | None:
+    """Reasoning some models put beside ``content`` as a plain string."""
+    for key in ("reasoning_content", "reasoning"):
+        value = message.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def reasoning_part(text: str, signature: str | None = None) -> dict[str, Any]:
+    summary: dict[str, Any] = {"type": "summary_text", "text": text}
+    if signature:
+        summary["signature"] = signature
+    return {"type": "reasoning", "summary": [summary]}
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -1,0 +1,197 @@
+"""OpenAI request -> Databricks FMAPI request (pure functions over already-validated dictionaries)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from services.errors import InvalidRequestError, UnsupportedParameterError
+from services.translate.content import reasoning_part
+from services.translate.policy import CHAT, COMPLETIONS, EMBEDDINGS, MESSAGE_KEYS, Action, Rule
+
+_EMPTY_SCHEMA = {"type": "object", "properties": {}}
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamRequest:
+    """The body to send and what the proxy must do locally with the answer."""
+
+    body: dict[str, Any]
+    stream: bool = False
+    include_usage: bool = False
+    legacy_functions: bool = False
+    encoding_format: str = "float"
+
+
+def _apply_policy(payload: dict[str, Any], table: dict[str, Rule]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for key, value in payload.items():
+        rule = table.get(key)
+        if rule is None:
+            if value is not None:
+                body[key] = value  # not an OpenAI field: a Databricks/model extra the caller chose
+            continue
+        action = rule.action
+        if action is Action.FORWARD:
+            if value is not None:
+                body[key] = value
+        elif action is Action.RENAME:
+            if value is not None and rule.target is not None and rule.target not in payload:
+                body[rule.target] = value
+        elif action is Action.REJECT and value is not None and value not in rule.neutral:
+            raise UnsupportedParameterError(
+                f"The parameter '{key}' is not supported by Databricks Model Serving"
+                + (f" ({rule.note})." if rule.note else "."),
+                param=key,
+            )
+    return body
+
+
+def _stream_flags(payload: dict[str, Any]) -> tuple[bool, bool]:
+    stream = payload.get("stream") is True
+    options = payload.get("stream_options") or {}
+    include_usage = stream and bool(options.get("include_usage"))
+    if stream and (payload.get("n") or 1) > 1:
+        raise InvalidRequestError(
+            "n must be 1 when stream is true: Databricks does not stream several choices.", param="n"
+        )
+    return stream, include_usage
+
+
+def _text_of_parts(parts: list[Any]) -> str | None:
+    """Joined text when every part is text, else None (the list then goes upstream as it is)."""
+    texts: list[str] = []
+    for part in parts:
+        if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
+            return None
+        texts.append(part["text"])
+    return "\n".join(texts)
+
+
+def _tool_call(call: dict[str, Any]) -> dict[str, Any]:
+    function = dict(call.get("function") or {})
+    arguments = function.get("arguments", "")
+    if not isinstance(arguments, str):
+        arguments = orjson.dumps(arguments).decode()
+    out: dict[str, Any] = {
+        "type": "function",
+        "function": {"name": function.get("name"), "arguments": arguments},
+    }
+    if call.get("id"):
+        out["id"] = call["id"]
+    return out
+
+
+def _assistant_content(message: dict[str, Any]) -> Any:
+    """Replayed reasoning becomes the ``reasoning`` part Databricks accepts, not an unknown key."""
+    content = message.get("content")
+    parts: list[dict[str, Any]] = []
+    for block in message.get("thinking_blocks") or ():
+        if isinstance(block, dict) and isinstance(block.get("thinking"), str):
+            parts.append(reasoning_part(block["thinking"], block.get("signature")))
+    if not parts:
+        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        if isinstance(reasoning, str) and reasoning:
+            parts.append(reasoning_part(reasoning))
+    if not parts:
+        return content
+    if isinstance(content, str) and content:
+        parts.append({"type": "text", "text": content})
+    elif isinstance(content, list):
+        parts.extend(p for p in content if isinstance(p, dict))
+    return parts
+
+
+def translate_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    legacy_ids: dict[str, str] = {}
+    for position, message in enumerate(messages):
+        role = message.get("role")
+        converted: dict[str, Any] = {}
+        if role == "developer":
+            role = "system"
+        if role == "function":  # legacy function result -> tool result
+            name = message.get("name") or ""
+            converted["tool_call_id"] = legacy_ids.get(name, f"call_{position}")
+            role = "tool"
+        converted["role"] = role
+        content = _assistant_content(message) if role == "assistant" else message.get("content")
+        if isinstance(content, list) and role != "assistant":
+            joined = _text_of_parts(content)
+            content = joined if joined is not None else content
+        converted["content"] = content
+        if role == "assistant":
+            calls = [_tool_call(c) for c in message.get("tool_calls") or () if isinstance(c, dict)]
+            legacy = message.get("function_call")
+            if isinstance(legacy, dict) and legacy.get("name"):
+                call_id = f"call_{position}"
+                legacy_ids[str(legacy["name"])] = call_id
+                calls.append(_tool_call({"id": call_id, "function": legacy}))
+            if calls:
+                converted["tool_calls"] = calls
+        if role == "tool" and message.get("tool_call_id"):
+            converted["tool_call_id"] = message["tool_call_id"]
+        if role == "user" and message.get("name"):
+            converted["name"] = message["name"]
+        out.append({k: v for k, v in converted.items() if k in MESSAGE_KEYS})
+    return out
+
+
+def _translate_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for tool in tools:
+        function = {k: v for k, v in (tool.get("function") or {}).items() if k != "strict" and v is not None}
+        function.setdefault("parameters", _EMPTY_SCHEMA)
+        out.append({"type": tool.get("type", "function"), "function": function})
+    return out
+
+
+def _legacy_tool_choice(function_call: Any) -> Any:
+    if isinstance(function_call, dict) and function_call.get("name"):
+        return {"type": "function", "function": {"name": function_call["name"]}}
+    return function_call
+
+
+def chat_request(payload: dict[str, Any]) -> UpstreamRequest:
+    stream, include_usage = _stream_flags(payload)
+    body = _apply_policy(payload, CHAT)
+    body["messages"] = translate_messages(payload["messages"])
+    legacy = bool(payload.get("functions")) and not payload.get("tools")
+    if legacy:
+        body["tools"] = [{"type": "function", "function": f} for f in payload["functions"]]
+    if "function_call" in payload and "tool_choice" not in payload and "tool_choice" in body:
+        body["tool_choice"] = _legacy_tool_choice(body["tool_choice"])
+    if body.get("tools"):
+        body["tools"] = _translate_tools(body["tools"])
+    else:
+        body.pop("tools", None)
+        if body.get("tool_choice") in ("none", "auto"):
+            body.pop("tool_choice")
+    if stream:
+        body["stream"] = True
+    return UpstreamRequest(body=body, stream=stream, include_usage=include_usage, legacy_functions=legacy)
+
+
+def completion_request(payload: dict[str, Any]) -> UpstreamRequest:
+    stream, include_usage = _stream_flags(payload)
+    body = _apply_policy(payload, COMPLETIONS)
+    if stream:
+        body["stream"] = True
+    return UpstreamRequest(body=body, stream=stream, include_usage=include_usage)
+
+
+def embedding_request(payload: dict[str, Any]) -> UpstreamRequest:
+    body = _apply_policy(payload, EMBEDDINGS)
+    return UpstreamRequest(body=body, encoding_format=payload.get("encoding_format") or "float")
+
+
+def add_attribution(body: dict[str, Any], request_id: str, caller: str | None) -> None:
+    """Databricks records these in inference tables, so usage can be traced to a caller."""
+    body.setdefault("client_request_id", request_id)
+    if caller:
+        context = body.get("usage_context")
+        if not isinstance(context, dict):
+            context = {}
+        body["usage_context"] = {"end_user": caller, **context}

@@ -1,0 +1,262 @@
+"""Databricks stream chunks -> exact OpenAI stream chunks, one chunk at a time (pure, no I/O).
+
+Databricks streams differ from OpenAI's: ``role`` repeated in every delta, reasoning content as
+lists of parts, cumulative ``usage`` in every chunk, the tool call repeated at the end with empty
+arguments, a ``finish_reason`` that may repeat or be missing. A normalizer per stream keeps the few
+facts needed to emit exactly what OpenAI would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.errors import APIError
+from services.translate.content import as_dict, message_reasoning, split_content
+from services.translate.responses import created_of, finish_reason, model_of, new_id, usage_of
+
+
+class UpstreamStreamError(APIError):
+    """Databricks reported an error inside an already started stream."""
+
+    status = 502
+    default_code = "upstream_stream_error"
+
+
+def error_in_chunk(chunk: dict[str, Any]) -> UpstreamStreamError | None:
+    if "error_code" in chunk and "choices" not in chunk:
+        return UpstreamStreamError(str(chunk.get("message") or chunk.get("error_code")))
+    error = chunk.get("error")
+    if error is not None and "choices" not in chunk:
+        message = error.get("message") if isinstance(error, dict) else error
+        return UpstreamStreamError(str(message or "Databricks reported an error in the stream."))
+    return None
+
+
+@dataclass
+class _ChoiceState:
+    index: int
+    started: bool = False
+    finished: bool = False
+    tool_slots: dict[int | str, int] = field(default_factory=dict)
+    tool_count: int = 0
+
+
+class _StreamBase:
+    object_name = ""
+    id_prefix = ""
+
+    def __init__(self, requested_model: str, include_usage: bool) -> None:
+        self.requested_model = requested_model
+        self.include_usage = include_usage
+        self.id: str | None = None
+        self.created = 0
+        self.model = requested_model
+        self.usage: dict[str, Any] | None = None
+        self.choices: dict[int, _ChoiceState] = {}
+
+    def _header(self, chunk: dict[str, Any]) -> dict[str, Any]:
+        if self.id is None:
+            raw_id = chunk.get("id")
+            self.id = raw_id if isinstance(raw_id, str) and raw_id else new_id(self.id_prefix)
+            self.created = created_of(chunk.get("created"))
+            self.model = model_of(chunk.get("model"), self.requested_model)
+        header: dict[str, Any] = {
+            "id": self.id,
+            "object": self.object_name,
+            "created": self.created,
+            "model": self.model,
+        }
+        if self.include_usage:
+            header["usage"] = None
+        return header
+
+    def _remember_usage(self, chunk: dict[str, Any]) -> None:
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            merged = dict(self.usage or {})
+            merged.update({k: v for k, v in usage.items() if v is not None})
+            self.usage = merged
+
+    def _state(self, position: int, raw: dict[str, Any]) -> _ChoiceState:
+        index = raw.get("index")
+        key = index if isinstance(index, int) and not isinstance(index, bool) else position
+        state = self.choices.get(key)
+        if state is None:
+            state = _ChoiceState(index=len(self.choices))
+            self.choices[key] = state
+        return state
+
+    def _closing(self, delta_factory: Any) -> list[dict[str, Any]]:
+        """A finish_reason for every choice that never got one, then the usage chunk if asked."""
+        out: list[dict[str, Any]] = []
+        if self.id is None:
+            self._header({})
+        for state in self.choices.values():
+            if not state.finished:
+                state.finished = True
+                chunk = self._header({})
+                chunk["choices"] = [{"index": state.index, **delta_factory(), "finish_reason": "stop"}]
+                out.append(chunk)
+        if self.include_usage:
+            chunk = self._header({})
+            chunk["choices"] = []
+            chunk["usage"] = usage_of(self.usage or {}) or {
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "total_tokens": 0,
+            }
+            out.append(chunk)
+        return out
+
+
+class ChatStream(_StreamBase):
+    object_name = "chat.completion.chunk"
+    id_prefix = "chatcmpl"
+
+    def __init__(self, requested_model: str, include_usage: bool = False, legacy_functions: bool = False) -> None:
+        super().__init__(requested_model, include_usage)
+        self.legacy_functions = legacy_functions
+
+    def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+        error = error_in_chunk(chunk)
+        if error is not None:
+            raise error
+        self._remember_usage(chunk)
+        raw_choices = chunk.get("choices")
+        if not isinstance(raw_choices, list):
+            return []
+        header = self._header(chunk)
+        out_choices = []
+        for position, raw in enumerate(raw_choices):
+            if isinstance(raw, dict):
+                choice = self._choice(position, raw)
+                if choice is not None:
+                    out_choices.append(choice)
+        if not out_choices:
+            return []
+        header["choices"] = out_choices
+        return [header]
+
+    def finish(self) -> list[dict[str, Any]]:
+        return self._closing(lambda: {"delta": {}})
+
+    def _choice(self, position: int, raw: dict[str, Any]) -> dict[str, Any] | None:
+        state = self._state(position, raw)
+        if state.finished:
+            return None
+        raw_delta = as_dict(raw.get("delta"))
+        raw_delta = raw_delta or (as_dict(raw.get("message")))
+        delta: dict[str, Any] = {}
+        if not state.started:
+            delta["role"] = "assistant"
+        text, reasoning = split_content(raw_delta.get("content"))
+        reasoning = reasoning or message_reasoning(raw_delta)
+        if text:
+            delta["content"] = text
+        elif not state.started:
+            delta["content"] = ""
+        if reasoning:
+            delta["reasoning_content"] = reasoning
+        calls = self._tool_calls(state, raw_delta.get("tool_calls"))
+        if calls:
+            if self.legacy_functions:
+                delta["function_call"] = calls[0]["function"]
+            else:
+                delta["tool_calls"] = calls
+        reason = raw.get("finish_reason")
+        has_reason = isinstance(reason, str) and bool(reason)
+        if not has_reason and not any(k != "role" for k in delta) and state.started:
+            return None
+        state.started = True
+        choice: dict[str, Any] = {"index": state.index, "delta": delta, "finish_reason": None}
+        if isinstance(raw.get("logprobs"), dict):
+            choice["logprobs"] = raw["logprobs"]
+        if has_reason:
+            state.finished = True
+            final = finish_reason(reason)
+            if state.tool_slots and final == "stop":
+                final = "tool_calls"
+            if self.legacy_functions and final == "tool_calls":
+                final = "function_call"
+            choice["finish_reason"] = final
+        return choice
+
+    def _tool_calls(self, state: _ChoiceState, raw_calls: Any) -> list[dict[str, Any]]:
+        """Dense 0-based indices; id, type and name only in a call's first delta."""
+        if not isinstance(raw_calls, list):
+            return []
+        out: list[dict[str, Any]] = []
+        for position, call in enumerate(raw_calls):
+            if not isinstance(call, dict):
+                continue
+            function = as_dict(call.get("function"))
+            arguments = function.get("arguments")
+            arguments = arguments if isinstance(arguments, str) else ""
+            call_id = call.get("id") if isinstance(call.get("id"), str) and call.get("id") else None
+            raw_index: int = call["index"] if isinstance(call.get("index"), int) else position
+            known = state.tool_slots.get(call_id) if call_id is not None else state.tool_slots.get(raw_index)
+            if known is not None:
+                if arguments:  # an empty repeat of a known call is Databricks' trailing echo
+                    out.append({"index": known, "function": {"arguments": arguments}})
+                continue
+            slot = state.tool_count
+            state.tool_count += 1
+            state.tool_slots[raw_index] = slot
+            if call_id is not None:
+                state.tool_slots[call_id] = slot
+            out.append(
+                {
+                    "index": slot,
+                    "id": call_id or new_id("call"),
+                    "type": "function",
+                    "function": {"name": str(function.get("name") or ""), "arguments": arguments},
+                }
+            )
+        return out
+
+
+class CompletionStream(_StreamBase):
+    object_name = "text_completion"
+    id_prefix = "cmpl"
+
+    def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+        error = error_in_chunk(chunk)
+        if error is not None:
+            raise error
+        self._remember_usage(chunk)
+        raw_choices = chunk.get("choices")
+        if not isinstance(raw_choices, list):
+            return []
+        header = self._header(chunk)
+        out_choices = []
+        for position, raw in enumerate(raw_choices):
+            if not isinstance(raw, dict):
+                continue
+            state = self._state(position, raw)
+            if state.finished:
+                continue
+            text = raw.get("text")
+            reason = raw.get("finish_reason")
+            has_reason = isinstance(reason, str) and bool(reason)
+            if not text and not has_reason:
+                continue
+            state.started = True
+            choice: dict[str, Any] = {
+                "index": state.index,
+                "text": text if isinstance(text, str) else "",
+                "logprobs": raw.get("logprobs") if isinstance(raw.get("logprobs"), dict) else None,
+                "finish_reason": None,
+            }
+            if has_reason:
+                state.finished = True
+                final = finish_reason(reason)
+                choice["finish_reason"] = final if final in ("stop", "length", "content_filter") else "stop"
+            out_choices.append(choice)
+        if not out_choices:
+            return []
+        header["choices"] = out_choices
+        return [header]
+
+    def finish(self) -> list[dict[str, Any]]:
+        return self._closing(lambda: {"text": "", "logprobs": None})
