@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import openai
+import pytest
+
+from tests.e2e.harness import E2E_TOKEN, Emulator, Proxy
+
+LLAMA = "databricks-meta-llama-3-3-70b-instruct"
+CLAUDE = "databricks-claude-3-7-sonnet"
+GPT_OSS = "databricks-gpt-oss-120b"
+BGE = "databricks-bge-large-en"
+MPT = "databricks-mpt-7b-instruct"
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    emu = Emulator("--token", E2E_TOKEN)
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture(scope="session")
+def proxy(emulator: Emulator) -> Iterator[Proxy]:
+    """The proxy as a user runs it: ``uvicorn app:app`` with a PAT pointing at a workspace."""
+    server = Proxy(
+        {
+            "DATABRICKS_HOST": emulator.url,
+            "DATABRICKS_TOKEN": E2E_TOKEN,
+            "PROXY_MODEL_ALIASES": f"gpt-4o-mini={LLAMA}",
+        }
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def client(proxy: Proxy) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{proxy.url}/v1", api_key="sk-client-key-not-forwarded", max_retries=0)
+
+
+@pytest.fixture(scope="session")
+def async_client(proxy: Proxy) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=f"{proxy.url}/v1", api_key="sk-client-key-not-forwarded", max_retries=0)
