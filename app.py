@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from routes import chat, completions, embeddings, health, models
+from routes import metrics as metrics_routes
 from routes.docs import install_openapi
 from routes.errors import register_error_handlers
 from routes.middleware import ApiKeys, RequestContextMiddleware
 from services.auth import UpstreamCredentials
 from services.lifecycle import start_services, stop_services
+from services.metrics import Metrics
 from services.observability import RequestObserver, configure_logging
 from services.settings import Settings
 
@@ -23,10 +25,11 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
     """``credentials`` replaces databricks-sdk resolution (tests inject a fixed token)."""
     settings = settings or Settings()
     configure_logging(settings)
+    metrics = Metrics(settings.metrics_by_caller, settings.prometheus_multiproc_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = await start_services(settings, credentials)
+        app.state.services = await start_services(settings, metrics, credentials)
         try:
             yield
         finally:
@@ -42,13 +45,14 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
         for module in (chat, completions, embeddings, models):
             app.include_router(module.router, prefix=prefix)
     app.include_router(health.router)
+    app.include_router(metrics_routes.router)
     register_error_handlers(app)
     install_openapi(app)
     app.add_middleware(
         RequestContextMiddleware,
         api_keys=ApiKeys(key.get_secret_value() for key in settings.api_keys),
         protect_metrics=settings.metrics_require_key,
-        observer=RequestObserver(),
+        observer=RequestObserver(metrics),
     )
     return app
 

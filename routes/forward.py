@@ -105,8 +105,10 @@ async def forward_stream(
     record.endpoint = upstream.extensions.get("endpoint", endpoint)
     record.upstream_request_id = upstream.headers.get("x-request-id")
     record.ttfb = time.perf_counter() - record.started
+    services.metrics.open_streams.inc()
 
     def on_end(error: ProxyError | None, completed: bool) -> None:
+        services.metrics.open_streams.dec()
         services.limiter.release()
         record.upstream_latency = time.perf_counter() - started
         record.usage = normalizer.usage

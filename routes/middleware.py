@@ -25,6 +25,8 @@ OPEN_PATHS = frozenset(
 
 
 class Observer(Protocol):
+    def start(self, record: CallRecord) -> None: ...
+
     def finish(self, record: CallRecord) -> None: ...
 
 
@@ -90,6 +92,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["call"] = record
         request_id_bytes = record.request_id.encode()
         started = False
+        self.observer.start(record)
 
         async def send_with_id(message: Message) -> None:
             nonlocal started

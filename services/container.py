@@ -11,6 +11,7 @@ from services.auth import UpstreamCredentials
 from services.catalog import ModelCatalog
 from services.fmapi_client import FmapiClient
 from services.limiter import ConcurrencyLimiter
+from services.metrics import Metrics
 from services.settings import Settings
 
 
@@ -24,4 +25,5 @@ class Services:
     limiter: ConcurrencyLimiter
     upstream: str  # "emulator" or "databricks"
     started_at: float
+    metrics: Metrics
     emulator: Any = None  # the in-process EmulatorServer when no workspace is configured

@@ -22,6 +22,7 @@ from services.errors import (
     UpstreamTimeoutError,
     from_databricks,
 )
+from services.metrics import Metrics
 from services.settings import Settings
 
 # Databricks serving endpoint names: letters, digits, '-' and '_'.
@@ -53,8 +54,7 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
         max_keepalive_connections=settings.max_keepalive_connections,
         keepalive_expiry=30.0,
     )
-    # transport retries apply only to failures to connect: nothing was sent, so a retry is safe.
-    transport = httpx.AsyncHTTPTransport(limits=limits, retries=settings.connect_retries)
+    transport = httpx.AsyncHTTPTransport(limits=limits)
     return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
 
 
@@ -74,8 +74,9 @@ class UpstreamAnswer:
 
 
 class FmapiClient:
-    def __init__(self, http: httpx.AsyncClient, host: str, settings: Settings) -> None:
+    def __init__(self, http: httpx.AsyncClient, host: str, settings: Settings, metrics: Metrics) -> None:
         self.http = http
+        self.metrics = metrics
         self.host = host.rstrip("/")
         self.settings = settings
         self.last_answer_at: float | None = None
@@ -104,10 +105,9 @@ class FmapiClient:
                 content=content,
                 headers=self._headers(authorization, "text/event-stream" if stream else "application/json"),
             )
-            try:
-                response = await self.http.send(request, stream=True)
-            except httpx.HTTPError as exc:
-                raise transport_error(exc) from exc
+            response = await self._send_with_connect_retries(request)
+            if position > 0:
+                self.metrics.fallbacks.labels(endpoint, candidate).inc()
             self.last_answer_at = time.monotonic()
             if response.status_code < 400:
                 response.extensions["endpoint"] = candidate
@@ -127,6 +127,20 @@ class FmapiClient:
                 self.settings.retry_after_cap_seconds,
             )
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_with_connect_retries(self, request: httpx.Request) -> httpx.Response:
+        """A failure to connect means nothing was sent, so trying again at once is safe."""
+        attempt = 0
+        while True:
+            try:
+                return await self.http.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if attempt >= self.settings.connect_retries:
+                    raise transport_error(exc) from exc
+                attempt += 1
+                self.metrics.retries.inc()
+            except httpx.HTTPError as exc:
+                raise transport_error(exc) from exc
 
     async def invoke(self, endpoint: str, body: dict[str, Any], authorization: str) -> UpstreamAnswer:
         response = await self._send(endpoint, orjson.dumps(body), authorization, stream=False)

@@ -10,6 +10,7 @@ from services.catalog import ModelCatalog
 from services.container import Services
 from services.fmapi_client import FmapiClient, build_http_client
 from services.limiter import ConcurrencyLimiter
+from services.metrics import Metrics
 from services.settings import Settings
 
 logger = logging.getLogger("proxy.lifecycle")
@@ -17,7 +18,9 @@ logger = logging.getLogger("proxy.lifecycle")
 _BANNER = "=" * 72
 
 
-async def start_services(settings: Settings, credentials: UpstreamCredentials | None = None) -> Services:
+async def start_services(
+    settings: Settings, metrics: Metrics, credentials: UpstreamCredentials | None = None
+) -> Services:
     emulator = None
     if credentials is not None:
         await credentials.start(settings.startup_timeout)
@@ -44,7 +47,7 @@ async def start_services(settings: Settings, credentials: UpstreamCredentials | 
             _BANNER,
         )
     http = build_http_client(settings)
-    client = FmapiClient(http, credentials.host, settings)
+    client = FmapiClient(http, credentials.host, settings, metrics)
     return Services(
         settings=settings,
         http=http,
@@ -55,6 +58,7 @@ async def start_services(settings: Settings, credentials: UpstreamCredentials | 
         upstream=upstream,
         started_at=time.time(),
         emulator=emulator,
+        metrics=metrics,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from services.call import CallRecord
+from services.metrics import Metrics
 from services.settings import Settings
 
 access_logger = logging.getLogger("proxy.access")
@@ -54,9 +55,17 @@ def _ms(seconds: float | None) -> float | None:
 
 
 class RequestObserver:
-    """Turns each finished request's record into its log line."""
+    """Turns each finished request's record into its log line and its metrics."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def start(self, record: CallRecord) -> None:
+        self.metrics.started()
 
     def finish(self, record: CallRecord) -> None:
+        duration = time.perf_counter() - record.started
+        self.metrics.finished(record, duration)
         if not access_logger.isEnabledFor(logging.INFO):
             return
         usage = record.usage or {}
@@ -71,7 +80,7 @@ class RequestObserver:
             "status": record.status,
             "error_type": record.error_type,
             "error": record.error_message,
-            "latency_ms": _ms(time.perf_counter() - record.started),
+            "latency_ms": _ms(duration),
             "ttfb_ms": _ms(record.ttfb),
             "upstream_latency_ms": _ms(record.upstream_latency),
             "prompt_tokens": usage.get("prompt_tokens"),

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     log_format: Literal["json", "plain"] = "json"
     metrics_require_key: bool = False
     metrics_by_caller: bool = False
+    prometheus_multiproc_dir: str | None = Field(
+        default=None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR")
+    )
 
     service_name: str = "databricks-openai-proxy"
 

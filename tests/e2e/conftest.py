@@ -33,6 +33,7 @@ def proxy(emulator: Emulator) -> Iterator[Proxy]:
     )
     yield server
     server.stop()
+    assert E2E_TOKEN not in server.output(), "the upstream token reached the proxy's logs"
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from routes.deps import services_of
+
+router = APIRouter(tags=["Operations"])
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    body, content_type = services_of(request).metrics.render()
+    return Response(body, media_type=content_type)

@@ -1,0 +1,120 @@
+"""Prometheus metrics (prometheus-client).
+
+With several uvicorn workers, set ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory before start:
+prometheus-client then shares the values between workers and ``/metrics`` reports the totals.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from services.call import CallRecord
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+_API_ROUTES = frozenset({"chat/completions", "completions", "embeddings", "models"})
+
+
+def route_label(path: str) -> str:
+    """A bounded label: the API route without its prefix, or the path of a known fixed route."""
+    for prefix in ("/api/v1/", "/v1/"):
+        if path.startswith(prefix):
+            rest = path[len(prefix) :]
+            if rest in _API_ROUTES:
+                return rest
+            return "models/{model}" if rest.startswith("models/") else "other"
+    return path if path in ("/health", "/ready", "/metrics", "/api/v1/healthcheck") else "other"
+
+
+class Metrics:
+    def __init__(self, by_caller: bool, multiprocess_dir: str | None = None) -> None:
+        self.by_caller = by_caller
+        self.multiprocess = bool(multiprocess_dir)
+        self.registry = CollectorRegistry(auto_describe=True)
+        registry = None if self.multiprocess else self.registry
+        if self.multiprocess:
+            multiprocess.MultiProcessCollector(self.registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
+        self.requests = Counter(
+            "proxy_requests_total",
+            "Requests by route, model and status class",
+            ("route", "model", "status_class"),
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "proxy_request_duration_seconds",
+            "Time from request to the end of the answer",
+            ("route", "model"),
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.ttfb = Histogram(
+            "proxy_time_to_first_byte_seconds",
+            "Time from request to the first byte of the answer",
+            ("route", "model"),
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.upstream_latency = Histogram(
+            "proxy_upstream_duration_seconds",
+            "Time spent waiting on Databricks",
+            ("model",),
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        gauge_mode = {"multiprocess_mode": "livesum"} if self.multiprocess else {}
+        self.in_flight = Gauge("proxy_in_flight_requests", "Requests being served", registry=registry, **gauge_mode)  # type: ignore[arg-type]
+        self.open_streams = Gauge("proxy_open_streams", "Streams being relayed", registry=registry, **gauge_mode)  # type: ignore[arg-type]
+        self.tokens = Counter(
+            "proxy_tokens_total",
+            "Tokens by model, direction (prompt|completion) and caller (when enabled)",
+            ("model", "direction", "caller"),
+            registry=registry,
+        )
+        self.errors = Counter(
+            "proxy_errors_total",
+            "Failed requests by OpenAI error type (client_closed for disconnects)",
+            ("type",),
+            registry=registry,
+        )
+        self.retries = Counter(
+            "proxy_upstream_retries_total", "Connection attempts retried before anything was sent", registry=registry
+        )
+        self.fallbacks = Counter(
+            "proxy_fallbacks_total", "Requests sent to a fallback endpoint", ("model", "fallback"), registry=registry
+        )
+
+    def started(self) -> None:
+        self.in_flight.inc()
+
+    def finished(self, record: CallRecord, duration: float) -> None:
+        self.in_flight.dec()
+        route = route_label(record.route)
+        model = record.endpoint or "none"
+        status = record.status or 500
+        self.requests.labels(route, model, f"{status // 100}xx").inc()
+        self.latency.labels(route, model).observe(duration)
+        if record.ttfb is not None:
+            self.ttfb.labels(route, model).observe(record.ttfb)
+        if record.upstream_latency is not None:
+            self.upstream_latency.labels(model).observe(record.upstream_latency)
+        if record.error_type is not None:
+            self.errors.labels(record.error_type).inc()
+        usage = record.usage
+        if usage:
+            caller = (record.caller or "") if self.by_caller else ""
+            prompt = usage.get("prompt_tokens")
+            completion = usage.get("completion_tokens")
+            if isinstance(prompt, int) and prompt > 0:
+                self.tokens.labels(model, "prompt", caller).inc(prompt)
+            if isinstance(completion, int) and completion > 0:
+                self.tokens.labels(model, "completion", caller).inc(completion)
+
+    def render(self) -> tuple[bytes, str]:
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
