@@ -1,0 +1,209 @@
+"""Endpoint table of the Databricks emulator.
+
+Normal endpoints are listed by the management API; fault endpoints (``fault-*``) are resolved from their
+name on the fly, are invocable but never listed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+Task = Literal["llm/v1/chat", "llm/v1/completions", "llm/v1/embeddings"]
+Style = Literal["llama", "claude", "gpt-oss", "null-id", "embeddings", "completions", "custom"]
+FaultKind = Literal[
+    "status",
+    "external-400",
+    "delay",
+    "cut",
+    "hang",
+    "hang-after",
+    "garbage",
+    "stream-error",
+    "slow",
+]
+
+CHAT: Task = "llm/v1/chat"
+COMPLETIONS: Task = "llm/v1/completions"
+EMBEDDINGS: Task = "llm/v1/embeddings"
+
+# Fixed creation time of every emulated endpoint (milliseconds, like Databricks).
+CREATION_TIMESTAMP_MS = 1_718_236_800_000
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    kind: FaultKind
+    arg: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    name: str
+    task: Task | None
+    served_model: str
+    style: Style
+    display_name: str = ""
+    description: str = ""
+    endpoint_type: str = "FOUNDATION_MODEL_API"
+    fault: Fault | None = None
+
+
+LLAMA_SERVED = "meta-llama-3.3-70b-instruct-121024"
+
+_NORMAL: tuple[Endpoint, ...] = (
+    Endpoint(
+        name="databricks-meta-llama-3-3-70b-instruct",
+        task=CHAT,
+        served_model=LLAMA_SERVED,
+        style="llama",
+        display_name="Meta Llama 3.3 70B Instruct",
+        description="Meta Llama 3.3 is a 70 billion parameter multilingual instruction-tuned model.",
+    ),
+    Endpoint(
+        name="databricks-claude-3-7-sonnet",
+        task=CHAT,
+        served_model="us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+        style="claude",
+        display_name="Claude 3.7 Sonnet",
+        description="Claude 3.7 Sonnet is a hybrid reasoning model with extended thinking.",
+    ),
+    Endpoint(
+        name="databricks-gpt-oss-120b",
+        task=CHAT,
+        served_model="gpt-oss-120b-080525",
+        style="gpt-oss",
+        display_name="GPT OSS 120B",
+        description="gpt-oss-120b is an open-weight reasoning model.",
+    ),
+    Endpoint(
+        name="databricks-bge-large-en",
+        task=EMBEDDINGS,
+        served_model="bge-large-en-v1.5",
+        style="embeddings",
+        display_name="BGE Large (En)",
+        description="BAAI General Embedding (BGE) is a text embedding model (1024 dimensions, 512 tokens).",
+    ),
+    Endpoint(
+        name="databricks-gte-large-en",
+        task=EMBEDDINGS,
+        served_model="gte-large-en-v1.5",
+        style="embeddings",
+        display_name="GTE Large (En)",
+        description="General Text Embedding (GTE) is a text embedding model (1024 dimensions, 8192 tokens).",
+    ),
+    Endpoint(
+        name="databricks-mpt-7b-instruct",
+        task=COMPLETIONS,
+        served_model="mpt-7b-instruct",
+        style="completions",
+        display_name="MPT 7B Instruct",
+        description="MPT-7B-Instruct is a model for short-form instruction following (legacy completions).",
+    ),
+    Endpoint(
+        name="emulator-null-id-chat",
+        task=CHAT,
+        served_model="legacy-chat-model",
+        style="null-id",
+        display_name="Legacy chat model",
+        description="Custom chat model with a legacy response shape (null id, float created).",
+        endpoint_type="CUSTOM_MODEL",
+    ),
+    Endpoint(
+        name="custom-sklearn-model",
+        task=None,
+        served_model="sklearn-model",
+        style="custom",
+        display_name="sklearn model",
+        description="Classic ML model (not an LLM).",
+        endpoint_type="CUSTOM_MODEL",
+    ),
+)
+
+NORMAL_ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in _NORMAL}
+
+_FAULT_RE = re.compile(
+    r"fault-(?:(status)-(\d{3})|(external-400)|(delay)-(\d{1,7})|(cut)-(\d{1,5})|(hang-after)-(\d{1,5})"
+    r"|(hang)|(garbage)|(stream-error)|(slow)-(\d{1,7}))"
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _fault_endpoint(name: str) -> Endpoint | None:
+    m = _FAULT_RE.fullmatch(name)
+    if m is None:
+        return None
+    groups = [g for g in m.groups() if g is not None]
+    kind = groups[0]
+    arg = int(groups[1]) if len(groups) > 1 else 0
+    if kind == "status" and not 400 <= arg <= 599:
+        return None
+    fault = Fault(kind=cast(FaultKind, kind), arg=arg)
+    return Endpoint(
+        name=name,
+        task=CHAT,
+        served_model=LLAMA_SERVED,
+        style="llama",
+        display_name=name,
+        endpoint_type="CUSTOM_MODEL",
+        fault=fault,
+    )
+
+
+def lookup(name: str) -> Endpoint | None:
+    """Return the endpoint (normal or fault) invocable under ``name``, or None."""
+    endpoint = NORMAL_ENDPOINTS.get(name)
+    if endpoint is not None:
+        return endpoint
+    if name.startswith("fault-"):
+        return _fault_endpoint(name)
+    return None
+
+
+def endpoint_id(name: str) -> str:
+    """Stable 32-hex id of an endpoint."""
+    return hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
+def describe(endpoint: Endpoint) -> dict[str, Any]:
+    """The management-API (``GET /api/2.0/serving-endpoints``) view of a normal endpoint."""
+    is_system = endpoint.name.startswith("databricks-")
+    if endpoint.endpoint_type == "FOUNDATION_MODEL_API":
+        entity_name = f"system.ai.{endpoint.name}"
+        served: dict[str, Any] = {
+            "name": endpoint.name,
+            "entity_name": entity_name,
+            "entity_version": "1",
+            "foundation_model": {
+                "name": entity_name,
+                "display_name": endpoint.display_name,
+                "description": endpoint.description,
+                "docs": "https://docs.databricks.com/machine-learning/foundation-models/supported-models.html",
+            },
+        }
+    else:
+        served = {
+            "name": f"{endpoint.served_model}-1",
+            "entity_name": f"main.default.{endpoint.served_model.replace('-', '_')}",
+            "entity_version": "1",
+            "workload_size": "Small",
+            "scale_to_zero_enabled": True,
+        }
+    out: dict[str, Any] = {"name": endpoint.name, "id": endpoint_id(endpoint.name)}
+    if endpoint.task is not None:
+        out["task"] = endpoint.task
+    out["state"] = {"ready": "READY", "config_update": "NOT_UPDATING"}
+    out["config"] = {"served_entities": [served], "config_version": 1}
+    out["creator"] = "system@databricks.com" if is_system else "data.scientist@example.com"
+    out["creation_timestamp"] = CREATION_TIMESTAMP_MS
+    out["last_updated_timestamp"] = CREATION_TIMESTAMP_MS
+    out["endpoint_type"] = endpoint.endpoint_type
+    out["tags"] = []
+    return out
+
+
+def listed_endpoints() -> list[Endpoint]:
+    return list(_NORMAL)
