@@ -12,8 +12,8 @@ from routes import metrics as metrics_routes
 from routes.docs import install_openapi
 from routes.errors import register_error_handlers
 from routes.middleware import ApiKeys, RequestContextMiddleware
-from services.auth import UpstreamCredentials
-from services.lifecycle import start_services, stop_services
+from services.auth import CredentialError, UpstreamCredentials
+from services.lifecycle import exit_on_startup_failure, start_services, stop_services
 from services.metrics import Metrics
 from services.observability import RequestObserver, configure_logging
 from services.settings import Settings
@@ -29,7 +29,10 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = await start_services(settings, metrics, credentials)
+        try:
+            app.state.services = await start_services(settings, metrics, credentials)
+        except CredentialError as exc:
+            exit_on_startup_failure(exc)
         try:
             yield
         finally:

@@ -119,12 +119,14 @@ async def forward_stream(
             record.error_type = "client_closed"
 
     return EventSourceResponse(
-        relay(upstream, normalizer, on_end),
+        relay(upstream, normalizer, services.streams, on_end),
         headers=STREAM_HEADERS,
         ping=services.settings.keepalive_seconds,
         ping_message_factory=_keepalive,
         sep="\n",
-        shutdown_grace_period=services.settings.shutdown_grace_seconds,
+        shutdown_event=services.streams.event,
+        # sse-starlette force-closes after its own grace; ours ends streams cleanly just before.
+        shutdown_grace_period=services.settings.shutdown_grace_seconds + 1.5,
     )
 
 

@@ -29,7 +29,9 @@ def build_sdk_config(settings: Settings) -> Any:
 
     kwargs: dict[str, Any] = {
         "http_timeout_seconds": max(1, int(settings.connect_timeout * 2)),
-        "retry_timeout_seconds": max(1, int(settings.startup_timeout)),
+        # The SDK retries failed probes (host metadata, OIDC discovery) for this long; keep it well
+        # inside the start-up budget so a wrong host gives a clear error, not a hang.
+        "retry_timeout_seconds": max(1, int(settings.startup_timeout / 4)),
     }
     if settings.databricks_host:
         kwargs["host"] = settings.databricks_host
@@ -117,8 +119,23 @@ class UpstreamCredentials:
             self._task = None
 
 
+def normalize_host(host: str) -> str:
+    """As databricks-sdk does: a bare workspace name means https."""
+    host = host.strip().rstrip("/")
+    return host if "://" in host else f"https://{host}"
+
+
 async def resolve_credentials(settings: Settings) -> UpstreamCredentials:
     """Build the SDK config in a worker thread, bounded in time, and warm the first header."""
+    token = settings.databricks_token
+    if token is not None and settings.databricks_host and settings.databricks_auth_type in (None, "pat"):
+        # A PAT is a constant header: unified auth would resolve it to exactly this, after importing
+        # the SDK and probing the host (seconds of start-up for nothing).
+        credentials = UpstreamCredentials.static(
+            normalize_host(settings.databricks_host), token.get_secret_value(), auth_type="pat"
+        )
+        await credentials.start(settings.startup_timeout)
+        return credentials
     try:
         config = await asyncio.wait_for(asyncio.to_thread(build_sdk_config, settings), settings.startup_timeout)
     except TimeoutError as exc:

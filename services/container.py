@@ -13,6 +13,7 @@ from services.fmapi_client import FmapiClient
 from services.limiter import ConcurrencyLimiter
 from services.metrics import Metrics
 from services.settings import Settings
+from services.shutdown import StreamRegistry
 
 
 @dataclass
@@ -26,4 +27,5 @@ class Services:
     upstream: str  # "emulator" or "databricks"
     started_at: float
     metrics: Metrics
+    streams: StreamRegistry
     emulator: Any = None  # the in-process EmulatorServer when no workspace is configured

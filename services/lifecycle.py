@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
+from typing import NoReturn
 
 from services.auth import UpstreamCredentials, resolve_credentials
 from services.catalog import ModelCatalog
@@ -12,6 +14,7 @@ from services.fmapi_client import FmapiClient, build_http_client
 from services.limiter import ConcurrencyLimiter
 from services.metrics import Metrics
 from services.settings import Settings
+from services.shutdown import StreamRegistry
 
 logger = logging.getLogger("proxy.lifecycle")
 
@@ -46,6 +49,8 @@ async def start_services(
             emulator.url,
             _BANNER,
         )
+    streams = StreamRegistry(settings.shutdown_grace_seconds)
+    streams.start()
     http = build_http_client(settings)
     client = FmapiClient(http, credentials.host, settings, metrics)
     return Services(
@@ -59,10 +64,20 @@ async def start_services(
         started_at=time.time(),
         emulator=emulator,
         metrics=metrics,
+        streams=streams,
     )
 
 
+def exit_on_startup_failure(error: Exception) -> NoReturn:
+    """One clear log line and exit status 3, instead of the server's traceback of the lifespan."""
+    logger.critical("start-up failed: %s", error)
+    for handler in logging.getLogger("proxy").handlers:
+        handler.flush()
+    os._exit(3)
+
+
 async def stop_services(services: Services) -> None:
+    await services.streams.close()
     await services.credentials.close()
     await services.http.aclose()
     if services.emulator is not None:

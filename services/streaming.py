@@ -16,6 +16,7 @@ import orjson
 
 from services.errors import ProxyError
 from services.fmapi_client import sse_payloads, transport_error
+from services.shutdown import ShuttingDownError, StreamRegistry
 from services.translate.streams import UpstreamStreamError
 
 logger = logging.getLogger("proxy.stream")
@@ -38,13 +39,16 @@ def sse_event(payload: dict[str, Any]) -> bytes:
 async def relay(
     upstream: httpx.Response,
     normalizer: StreamNormalizer,
+    registry: StreamRegistry,
     on_end: Callable[[ProxyError | None, bool], None],
 ) -> AsyncIterator[bytes]:
     """``on_end(error, completed)`` runs exactly once, also when the client goes away."""
     error: ProxyError | None = None
     completed = False
+    registry.open.add(upstream)
     try:
         async for payload in sse_payloads(upstream):
+            registry.check()
             try:
                 chunk = orjson.loads(payload)
             except orjson.JSONDecodeError:
@@ -59,11 +63,18 @@ async def relay(
         completed = True
     except ProxyError as exc:
         error = exc
-    except httpx.HTTPError as exc:
-        error = transport_error(exc)
-        if isinstance(exc, httpx.RemoteProtocolError):
+    except (httpx.HTTPError, httpx.StreamError) as exc:
+        if registry.deadline is not None:
+            error = ShuttingDownError("The proxy is shutting down; this stream was ended early. Retry the request.")
+        elif isinstance(exc, httpx.RemoteProtocolError):
+            error = transport_error(exc)
             error.message = "Databricks closed the stream before it was complete."
+        elif isinstance(exc, httpx.HTTPError):
+            error = transport_error(exc)
+        else:
+            error = ShuttingDownError("The upstream stream was closed.")
     finally:
+        registry.open.discard(upstream)
         with anyio.CancelScope(shield=True):
             await upstream.aclose()
         on_end(error, completed)
