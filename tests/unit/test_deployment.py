@@ -159,7 +159,7 @@ def test_env_entries_are_settings(app_config: dict[str, Any], bundle: dict[str, 
 
 
 def test_docs_name_the_bundle_resource() -> None:
-    docs = (ROOT / "docs" / "deploy.md").read_text()
+    docs = (ROOT / "README.md").read_text()
     assert f"databricks bundle run {APP_KEY}" in docs
     assert "/api/v1" in docs
 
