@@ -43,7 +43,8 @@ class Process:
         self.proc = subprocess.Popen(args, cwd=ROOT, env=_clean_env(env), stdout=self._log, stderr=subprocess.STDOUT)
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
