@@ -38,7 +38,7 @@ def _apply_policy(payload: dict[str, Any], table: dict[str, Rule]) -> dict[str, 
             if value is not None:
                 body[key] = value
         elif action is Action.RENAME:
-            if value is not None and rule.target is not None and rule.target not in payload:
+            if value is not None and rule.target is not None and payload.get(rule.target) is None:
                 body[rule.target] = value
         elif action is Action.REJECT and value is not None and value not in rule.neutral:
             raise UnsupportedParameterError(
@@ -161,7 +161,7 @@ def chat_request(payload: dict[str, Any]) -> UpstreamRequest:
     legacy = bool(payload.get("functions")) and not payload.get("tools")
     if legacy:
         body["tools"] = [{"type": "function", "function": f} for f in payload["functions"]]
-    if "function_call" in payload and "tool_choice" not in payload and "tool_choice" in body:
+    if "function_call" in payload and payload.get("tool_choice") is None and "tool_choice" in body:
         body["tool_choice"] = _legacy_tool_choice(body["tool_choice"])
     if body.get("tools"):
         body["tools"] = _translate_tools(body["tools"])

@@ -19,6 +19,7 @@ import orjson
 from services.translate.content import as_dict, as_list, message_reasoning, split_content
 
 FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
+_SERVICE_TIERS = frozenset({"auto", "default", "flex", "scale", "priority"})
 _FINISH_ALIASES = {
     "end_turn": "stop",
     "stop_sequence": "stop",
@@ -67,12 +68,10 @@ def usage_of(usage: Any, *, completion: bool = True) -> dict[str, Any] | None:
     if completion:
         done = _int(usage.get("completion_tokens"))
         out["completion_tokens"] = done
-        total = usage.get("total_tokens")
-        out["total_tokens"] = total if _int(total) >= prompt + done else prompt + done
+        out["total_tokens"] = max(_int(usage.get("total_tokens")), prompt + done)
     else:
         out.pop("completion_tokens", None)
-        total = usage.get("total_tokens")
-        out["total_tokens"] = total if _int(total) >= prompt else prompt
+        out["total_tokens"] = max(_int(usage.get("total_tokens")), prompt)
     return out
 
 
@@ -144,9 +143,11 @@ def chat_completion(data: dict[str, Any], *, requested_model: str, legacy_functi
     usage = usage_of(data.get("usage"))
     if usage is not None:
         out["usage"] = usage
-    for key in ("system_fingerprint", "service_tier"):
-        if isinstance(data.get(key), str):
-            out[key] = data[key]
+    if isinstance(data.get("system_fingerprint"), str):
+        out["system_fingerprint"] = data["system_fingerprint"]
+    tier = data.get("service_tier")
+    if isinstance(tier, str) and tier in _SERVICE_TIERS:  # OpenAI's enum; any other value breaks SDK parsing
+        out["service_tier"] = tier
     return out
 
 

@@ -87,6 +87,9 @@ class _StreamBase:
             self.choices[key] = state
         return state
 
+    def _final_reason(self, state: _ChoiceState) -> str:
+        return "stop"
+
     def _closing(self, delta_factory: Any) -> list[dict[str, Any]]:
         """A finish_reason for every choice that never got one, then the usage chunk if asked."""
         out: list[dict[str, Any]] = []
@@ -96,7 +99,9 @@ class _StreamBase:
             if not state.finished:
                 state.finished = True
                 chunk = self._header({})
-                chunk["choices"] = [{"index": state.index, **delta_factory(), "finish_reason": "stop"}]
+                chunk["choices"] = [
+                    {"index": state.index, **delta_factory(), "finish_reason": self._final_reason(state)}
+                ]
                 out.append(chunk)
         if self.include_usage:
             chunk = self._header({})
@@ -140,6 +145,12 @@ class ChatStream(_StreamBase):
 
     def finish(self) -> list[dict[str, Any]]:
         return self._closing(lambda: {"delta": {}})
+
+    def _final_reason(self, state: _ChoiceState) -> str:
+        """As for a finish_reason "stop" sent by Databricks: a choice that called tools finished with tool_calls."""
+        if not state.tool_slots:
+            return "stop"
+        return "function_call" if self.legacy_functions else "tool_calls"
 
     def _choice(self, position: int, raw: dict[str, Any]) -> dict[str, Any] | None:
         state = self._state(position, raw)
