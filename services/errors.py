@@ -21,7 +21,7 @@ string or integer, code-prefixed messages, nested upstream JSON, HTML pages) int
 
 from __future__ import annotations
 
-import contextlib
+import math
 import re
 from typing import Any
 
@@ -152,7 +152,9 @@ def _nested_message(text: str) -> str:
     except orjson.JSONDecodeError:
         return stripped
     if isinstance(inner, dict):
-        for candidate in (inner.get("message"), (inner.get("error") or {}).get("message")):
+        error = inner.get("error")
+        nested = error.get("message") if isinstance(error, dict) else error
+        for candidate in (inner.get("message"), nested):
             if isinstance(candidate, str) and candidate.strip():
                 return candidate.strip()
     return stripped
@@ -205,10 +207,13 @@ def parse_retry_after(value: str | None, cap: int) -> int | None:
     """Integer seconds, capped; HTTP-date forms and junk are treated as 1 second."""
     if value is None:
         return None
-    seconds = 1
-    with contextlib.suppress(ValueError):
-        seconds = max(0, int(float(value.strip())))
-    return min(seconds, cap)
+    try:
+        number = float(value.strip())
+    except ValueError:
+        number = 1.0
+    if math.isnan(number):
+        number = 1.0
+    return min(cap, max(0, int(min(number, cap))))
 
 
 def from_databricks(status: int, body: bytes, retry_after: str | None = None, retry_after_cap: int = 60) -> ProxyError:
