@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import orjson
 
+from services.aiohttp_transport import AiohttpTransport
 from services.errors import (
     InvalidRequestError,
     ProxyError,
@@ -54,7 +55,11 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
         max_keepalive_connections=settings.max_keepalive_connections,
         keepalive_expiry=30.0,
     )
-    transport = httpx.AsyncHTTPTransport(limits=limits)
+    transport: httpx.AsyncBaseTransport
+    if settings.upstream_transport == "aiohttp":
+        transport = AiohttpTransport(limits)
+    else:
+        transport = httpx.AsyncHTTPTransport(limits=limits)
     return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
 
 

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(default=1000, ge=1)
     connect_retries: int = Field(default=2, ge=0, le=10)
     retry_after_cap_seconds: int = Field(default=60, ge=1)
+    upstream_transport: Literal["aiohttp", "httpx"] = "aiohttp"
     fallbacks: Annotated[dict[str, list[str]], NoDecode] = Field(default_factory=dict)
 
     # --- Inbound ---

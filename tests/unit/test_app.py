@@ -38,7 +38,7 @@ def anyio_backend() -> str:
 @asynccontextmanager
 async def proxy(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(
-        Settings(databricks_host=HOST, log_level="WARNING", **settings),
+        Settings(databricks_host=HOST, log_level="WARNING", upstream_transport="httpx", **settings),
         credentials=UpstreamCredentials.static(HOST, TOKEN),
     )
     async with app.router.lifespan_context(app):
