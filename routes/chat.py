@@ -9,11 +9,12 @@ from models.openai import ChatCompletion, ChatCompletionRequest
 from routes.deps import read_payload, services_of
 from routes.docs import ERROR_RESPONSES, json_body
 from routes.forward import forward_json, forward_stream
+from routes.lean import LeanRoute
 from services.translate import responses
 from services.translate.requests import chat_request
 from services.translate.streams import ChatStream
 
-router = APIRouter(tags=["OpenAI"])
+router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 
 
 @router.post(

@@ -9,11 +9,12 @@ from models.openai import Completion, CompletionRequest
 from routes.deps import read_payload, services_of
 from routes.docs import ERROR_RESPONSES, json_body
 from routes.forward import forward_json, forward_stream
+from routes.lean import LeanRoute
 from services.translate import responses
 from services.translate.requests import completion_request
 from services.translate.streams import CompletionStream
 
-router = APIRouter(tags=["OpenAI"])
+router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 
 
 @router.post(

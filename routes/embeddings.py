@@ -9,10 +9,11 @@ from models.openai import EmbeddingList, EmbeddingRequest
 from routes.deps import read_payload, services_of
 from routes.docs import ERROR_RESPONSES, json_body
 from routes.forward import forward_json
+from routes.lean import LeanRoute
 from services.translate import responses
 from services.translate.requests import embedding_request
 
-router = APIRouter(tags=["OpenAI"])
+router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 
 
 @router.post(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-import anyio
 import orjson
 from fastapi import Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -21,6 +21,7 @@ from services.translate.requests import UpstreamRequest, add_attribution
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 CLIENT_CLOSED = 499
+T = TypeVar("T")
 
 
 def _keepalive() -> ServerSentEvent:
@@ -31,14 +32,43 @@ def json_response(payload: dict[str, Any]) -> Response:
     return Response(orjson.dumps(payload), media_type="application/json")
 
 
-async def _until_disconnect(request: Request, scope: anyio.CancelScope, record: CallRecord) -> None:
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            record.status = CLIENT_CLOSED
-            record.error_type = "client_closed"
-            scope.cancel()
-            return
+async def _bounded(request: Request, record: CallRecord, seconds: float, call: Awaitable[T]) -> T | None:
+    """Await ``call``; cancel it when the client goes away (None) or after ``seconds`` (504).
+
+    Uvicorn does not cancel a handler whose client disconnected; this does, so that Databricks
+    stops generating (and billing) for nobody. Plain asyncio: one small task and one timer.
+    """
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    reason: list[str] = []
+
+    def stop(why: str) -> None:
+        if not reason:
+            reason.append(why)
+            task.cancel()
+
+    async def watch() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        stop("disconnect")
+
+    watcher = loop.create_task(watch())
+    timer = loop.call_later(seconds, stop, "timeout")
+    try:
+        return await call
+    except asyncio.CancelledError:
+        if not reason:
+            raise
+        task.uncancel()
+        if reason[0] == "timeout":
+            raise UpstreamTimeoutError("Databricks did not finish the answer in time.") from None
+        record.status = CLIENT_CLOSED
+        record.error_type = "client_closed"
+        return None
+    finally:
+        timer.cancel()
+        watcher.cancel()
 
 
 async def forward_json(
@@ -53,26 +83,12 @@ async def forward_json(
     authorization = upstream_authorization(request, services)
     services.limiter.acquire()
     started = time.perf_counter()
-    answer = None
-    failure: BaseException | None = None
     try:
-        async with anyio.create_task_group() as group:
-            # Uvicorn does not cancel a handler when its client goes away; this does, so that
-            # Databricks stops generating (and billing) for nobody.
-            group.start_soon(_until_disconnect, request, group.cancel_scope, record)
-            try:
-                with anyio.fail_after(services.settings.request_timeout):
-                    answer = await services.client.invoke(endpoint, plan.body, authorization)
-            except TimeoutError:
-                failure = UpstreamTimeoutError("Databricks did not finish the answer in time.")
-            except ProxyError as exc:
-                failure = exc
-            group.cancel_scope.cancel()
+        call = services.client.invoke(endpoint, plan.body, authorization)
+        answer = await _bounded(request, record, services.settings.request_timeout, call)
     finally:
         services.limiter.release()
         record.upstream_latency = time.perf_counter() - started
-    if failure is not None:
-        raise failure
     if answer is None:
         return Response(status_code=CLIENT_CLOSED)
     record.endpoint = answer.endpoint

@@ -9,9 +9,10 @@ from starlette.responses import Response
 from routes.deps import services_of
 from routes.errors import error_response
 from routes.forward import json_response
+from routes.lean import LeanRoute
 from services.errors import APIError, ProxyError
 
-router = APIRouter(tags=["Health"])
+router = APIRouter(tags=["Health"], route_class=LeanRoute)
 
 _RECENT_SECONDS = 60.0
 

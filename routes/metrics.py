@@ -4,8 +4,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from routes.deps import services_of
+from routes.lean import LeanRoute
 
-router = APIRouter(tags=["Operations"])
+router = APIRouter(tags=["Operations"], route_class=LeanRoute)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

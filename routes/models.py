@@ -7,8 +7,9 @@ from models.openai import Model, ModelList
 from routes.deps import services_of, upstream_authorization
 from routes.docs import ERROR_RESPONSES
 from routes.forward import json_response
+from routes.lean import LeanRoute
 
-router = APIRouter(tags=["OpenAI"])
+router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 
 
 @router.get("/models", response_model=ModelList, responses=ERROR_RESPONSES, summary="List the models")

@@ -30,6 +30,7 @@ from services.settings import Settings
 _ENDPOINT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 _USER_AGENT = "databricks-openai-proxy/0.1"
 _FALLBACK_STATUSES = frozenset({429, 503})
+_URL_CACHE_SIZE = 1024
 
 
 def check_endpoint_name(name: str) -> str:
@@ -43,13 +44,16 @@ def check_endpoint_name(name: str) -> str:
     return name
 
 
-def build_http_client(settings: Settings) -> httpx.AsyncClient:
-    timeout = httpx.Timeout(
+def _timeout(settings: Settings) -> httpx.Timeout:
+    return httpx.Timeout(
         connect=settings.connect_timeout,
         read=settings.upstream_timeout,
         write=settings.upstream_timeout,
         pool=settings.connect_timeout,
     )
+
+
+def build_http_client(settings: Settings) -> httpx.AsyncClient:
     limits = httpx.Limits(
         max_connections=settings.max_connections,
         max_keepalive_connections=settings.max_keepalive_connections,
@@ -60,7 +64,7 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
         transport = AiohttpTransport(limits)
     else:
         transport = httpx.AsyncHTTPTransport(limits=limits)
-    return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
+    return httpx.AsyncClient(timeout=_timeout(settings), transport=transport, follow_redirects=False)
 
 
 def transport_error(exc: httpx.HTTPError) -> ProxyError:
@@ -81,13 +85,24 @@ class UpstreamAnswer:
 class FmapiClient:
     def __init__(self, http: httpx.AsyncClient, host: str, settings: Settings, metrics: Metrics) -> None:
         self.http = http
+        # Invocations go straight to the transport: the client's cookie jar would carry one caller's
+        # upstream cookies into another caller's requests, and its per-request bookkeeping costs CPU.
+        self.transport = http._transport
         self.metrics = metrics
         self.host = host.rstrip("/")
         self.settings = settings
         self.last_answer_at: float | None = None
+        self._timeout = _timeout(settings).as_dict()
+        self._urls: dict[str, httpx.URL] = {}
 
-    def invocation_url(self, endpoint: str) -> str:
-        return f"{self.host}/serving-endpoints/{check_endpoint_name(endpoint)}/invocations"
+    def invocation_url(self, endpoint: str) -> httpx.URL:
+        url = self._urls.get(endpoint)
+        if url is None:
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            url = httpx.URL(f"{self.host}/serving-endpoints/{check_endpoint_name(endpoint)}/invocations")
+            self._urls[endpoint] = url
+        return url
 
     def _headers(self, authorization: str, accept: str) -> dict[str, str]:
         return {
@@ -104,11 +119,12 @@ class FmapiClient:
         """Send to the endpoint, or to its fallbacks while the answer is 429/503 (nothing relayed yet)."""
         candidates = self._candidates(endpoint)
         for position, candidate in enumerate(candidates):
-            request = self.http.build_request(
+            request = httpx.Request(
                 "POST",
                 self.invocation_url(candidate),
                 content=content,
                 headers=self._headers(authorization, "text/event-stream" if stream else "application/json"),
+                extensions={"timeout": self._timeout},
             )
             response = await self._send_with_connect_retries(request)
             if position > 0:
@@ -138,7 +154,7 @@ class FmapiClient:
         attempt = 0
         while True:
             try:
-                return await self.http.send(request, stream=True)
+                return await self.transport.handle_async_request(request)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 if attempt >= self.settings.connect_retries:
                     raise transport_error(exc) from exc
