@@ -11,6 +11,7 @@ from routes import chat, completions, embeddings, health, models
 from routes import metrics as metrics_routes
 from routes.docs import install_openapi
 from routes.errors import register_error_handlers
+from routes.lean import LeanRoute
 from routes.middleware import ApiKeys, RequestContextMiddleware
 from services.auth import CredentialError, UpstreamCredentials
 from services.lifecycle import exit_on_startup_failure, start_services, stop_services
@@ -44,11 +45,10 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
         description="OpenAI-compatible API for Databricks Model Serving.",
         lifespan=lifespan,
     )
-    for prefix in API_PREFIXES:
-        for module in (chat, completions, embeddings, models):
-            app.include_router(module.router, prefix=prefix)
-    app.include_router(health.router)
-    app.include_router(metrics_routes.router)
+    mounted = [(prefix, module.router) for prefix in API_PREFIXES for module in (chat, completions, embeddings, models)]
+    mounted += [("", health.router), ("", metrics_routes.router)]
+    for prefix, router in mounted:
+        app.include_router(router, prefix=prefix)
     register_error_handlers(app)
     install_openapi(app)
     app.add_middleware(
@@ -56,6 +56,13 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
         api_keys=ApiKeys(key.get_secret_value() for key in settings.api_keys),
         protect_metrics=settings.metrics_require_key,
         observer=RequestObserver(metrics),
+        direct_routes={
+            (method, prefix + route.path): route.endpoint
+            for prefix, router in mounted
+            for route in router.routes
+            if isinstance(route, LeanRoute) and not route.param_convertors
+            for method in route.methods or ()
+        },
     )
     return app
 
