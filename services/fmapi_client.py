@@ -210,8 +210,11 @@ class FmapiClient:
         return [e for e in endpoints if isinstance(e, dict)] if isinstance(endpoints, list) else []
 
 
-async def sse_payloads(response: httpx.Response) -> AsyncIterator[bytes]:
-    """The payload of each ``data:`` line of an SSE body, up to ``[DONE]`` (comments and other fields skipped)."""
+async def sse_batches(response: httpx.Response) -> AsyncIterator[list[bytes]]:
+    """The ``data:`` payloads of each block received, up to ``[DONE]`` (comments and other fields skipped).
+
+    Batches let the relay forward a burst of events in one write instead of one write per event.
+    """
     buffer = b""
     async for block in response.aiter_bytes():
         buffer += block
@@ -219,16 +222,28 @@ async def sse_payloads(response: httpx.Response) -> AsyncIterator[bytes]:
             continue
         lines = buffer.split(b"\n")
         buffer = lines.pop()
+        batch: list[bytes] = []
         for line in lines:
             if not line.startswith(b"data:"):
                 continue
             payload = line[5:].strip()
             if payload == b"[DONE]":
+                if batch:
+                    yield batch
                 return
             if payload:
-                yield payload
+                batch.append(payload)
+        if batch:
+            yield batch
     tail = buffer.strip()
     if tail.startswith(b"data:"):
         payload = tail[5:].strip()
         if payload and payload != b"[DONE]":
+            yield [payload]
+
+
+async def sse_payloads(response: httpx.Response) -> AsyncIterator[bytes]:
+    """Each ``data:`` payload, one at a time."""
+    async for batch in sse_batches(response):
+        for payload in batch:
             yield payload

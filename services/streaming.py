@@ -15,7 +15,7 @@ import httpx
 import orjson
 
 from services.errors import ProxyError
-from services.fmapi_client import sse_payloads, transport_error
+from services.fmapi_client import sse_batches, transport_error
 from services.shutdown import ShuttingDownError, StreamRegistry
 from services.translate.streams import UpstreamStreamError
 
@@ -47,19 +47,24 @@ async def relay(
     completed = False
     registry.open.add(upstream)
     try:
-        async for payload in sse_payloads(upstream):
+        async for batch in sse_batches(upstream):
             registry.check()
+            events: list[bytes] = []
             try:
-                chunk = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                raise UpstreamStreamError("Databricks sent a malformed stream event.") from None
-            if not isinstance(chunk, dict):
-                continue
-            for out in normalizer.feed(chunk):
-                yield sse_event(out)
-        for out in normalizer.finish():
-            yield sse_event(out)
-        yield DONE
+                for payload in batch:
+                    try:
+                        chunk = orjson.loads(payload)
+                    except orjson.JSONDecodeError:
+                        raise UpstreamStreamError("Databricks sent a malformed stream event.") from None
+                    if isinstance(chunk, dict):
+                        events.extend(sse_event(out) for out in normalizer.feed(chunk))
+            except ProxyError:
+                if events:  # what was good before a failure in the same burst still reaches the client
+                    yield b"".join(events)
+                raise
+            if events:
+                yield b"".join(events)
+        yield b"".join([*(sse_event(out) for out in normalizer.finish()), DONE])
         completed = True
     except ProxyError as exc:
         error = exc
