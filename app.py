@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
         RequestContextMiddleware,
         api_keys=ApiKeys(key.get_secret_value() for key in settings.api_keys),
         protect_metrics=settings.metrics_require_key,
-        observer=RequestObserver(metrics),
+        observer=RequestObserver(metrics, settings.metrics_enabled),
         direct_routes={
             (method, prefix + route.path): route.endpoint
             for prefix, router in mounted

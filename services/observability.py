@@ -57,15 +57,18 @@ def _ms(seconds: float | None) -> float | None:
 class RequestObserver:
     """Turns each finished request's record into its log line and its metrics."""
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: Metrics, enabled: bool = True) -> None:
         self.metrics = metrics
+        self.enabled = enabled
 
     def start(self, record: CallRecord) -> None:
-        self.metrics.started()
+        if self.enabled:
+            self.metrics.started()
 
     def finish(self, record: CallRecord) -> None:
         duration = time.perf_counter() - record.started
-        self.metrics.finished(record, duration)
+        if self.enabled:
+            self.metrics.finished(record, duration)
         if not access_logger.isEnabledFor(logging.INFO):
             return
         usage = record.usage or {}

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     # --- Logs and metrics ---
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "plain"] = "json"
+    metrics_enabled: bool = True
     metrics_require_key: bool = False
     metrics_by_caller: bool = False
     prometheus_multiproc_dir: str | None = Field(

@@ -87,3 +87,34 @@ def test_one_log_line_per_request_with_its_id_and_no_secret(observed: Proxy, emu
     output = observed.output()
     for secret in (E2E_TOKEN, USER_TOKEN, "sk-x"):
         assert secret not in output
+
+
+def test_multi_worker_metrics_report_totals(emulator: Emulator, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    proxy = Proxy(
+        {"DATABRICKS_HOST": emulator.url, "DATABRICKS_TOKEN": E2E_TOKEN, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)},
+        extra_args=("--workers", "2"),
+    )
+    try:
+        chat = {"model": LLAMA, "messages": [{"role": "user", "content": "x"}]}
+        for _ in range(3):
+            with httpx.Client(timeout=10) as http:  # new connections, spread over the workers
+                for _ in range(4):
+                    assert http.post(f"{proxy.url}/v1/chat/completions", json=chat).status_code == 200
+        for _ in range(4):
+            text = httpx.get(f"{proxy.url}/metrics", timeout=5).text
+            assert (
+                _metric(text, "proxy_requests_total", route="chat/completions", model=LLAMA, status_class="2xx") == 12
+            )
+    finally:
+        proxy.stop()
+
+
+def test_upstream_response_headers_are_not_relayed(proxy: Proxy) -> None:
+    response = httpx.post(
+        f"{proxy.url}/v1/chat/completions",
+        json={"model": LLAMA, "messages": [{"role": "user", "content": "x"}]},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert "served-model-name" not in response.headers
+    assert set(response.headers) <= {"date", "server", "content-type", "content-length", "x-request-id"}
