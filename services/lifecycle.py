@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from typing import NoReturn
 
@@ -41,14 +42,13 @@ async def start_services(
         credentials = UpstreamCredentials.static(emulator.url, "local-emulator", auth_type="emulator")
         await credentials.start(settings.startup_timeout)
         upstream = "emulator"
-        logger.warning(
-            "\n%s\nNO DATABRICKS WORKSPACE CONFIGURED: serving from the BUILT-IN EMULATOR at %s.\n"
+        banner = (
+            f"\n{_BANNER}\nNO DATABRICKS WORKSPACE CONFIGURED: serving from the BUILT-IN EMULATOR at {emulator.url}.\n"
             "Answers are canned echoes, not a model. Set DATABRICKS_HOST and DATABRICKS_TOKEN\n"
-            "(or client credentials / a profile) to use Databricks Model Serving.\n%s",
-            _BANNER,
-            emulator.url,
-            _BANNER,
+            f"(or client credentials / a profile) to use Databricks Model Serving.\n{_BANNER}\n"
         )
+        sys.stderr.write(banner)  # plain text on the terminal, whatever the log format
+        logger.warning("no Databricks workspace configured: serving from the built-in emulator at %s", emulator.url)
     streams = StreamRegistry(settings.shutdown_grace_seconds)
     streams.start()
     http = build_http_client(settings)
