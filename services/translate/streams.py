@@ -90,6 +90,30 @@ class _StreamBase:
     def _final_reason(self, state: _ChoiceState) -> str:
         return "stop"
 
+    def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+        """The OpenAI chunks (zero or one) for one Databricks chunk."""
+        error = error_in_chunk(chunk)
+        if error is not None:
+            raise error
+        self._remember_usage(chunk)
+        raw_choices = chunk.get("choices")
+        if not isinstance(raw_choices, list):
+            return []
+        header = self._header(chunk)
+        out_choices = []
+        for position, raw in enumerate(raw_choices):
+            if isinstance(raw, dict):
+                choice = self._choice(position, raw)
+                if choice is not None:
+                    out_choices.append(choice)
+        if not out_choices:
+            return []
+        header["choices"] = out_choices
+        return [header]
+
+    def _choice(self, position: int, raw: dict[str, Any]) -> dict[str, Any] | None:
+        raise NotImplementedError
+
     def _closing(self, delta_factory: Any) -> list[dict[str, Any]]:
         """A finish_reason for every choice that never got one, then the usage chunk if asked."""
         out: list[dict[str, Any]] = []
@@ -122,26 +146,6 @@ class ChatStream(_StreamBase):
     def __init__(self, requested_model: str, include_usage: bool = False, legacy_functions: bool = False) -> None:
         super().__init__(requested_model, include_usage)
         self.legacy_functions = legacy_functions
-
-    def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
-        error = error_in_chunk(chunk)
-        if error is not None:
-            raise error
-        self._remember_usage(chunk)
-        raw_choices = chunk.get("choices")
-        if not isinstance(raw_choices, list):
-            return []
-        header = self._header(chunk)
-        out_choices = []
-        for position, raw in enumerate(raw_choices):
-            if isinstance(raw, dict):
-                choice = self._choice(position, raw)
-                if choice is not None:
-                    out_choices.append(choice)
-        if not out_choices:
-            return []
-        header["choices"] = out_choices
-        return [header]
 
     def finish(self) -> list[dict[str, Any]]:
         return self._closing(lambda: {"delta": {}})
@@ -231,43 +235,27 @@ class CompletionStream(_StreamBase):
     object_name = "text_completion"
     id_prefix = "cmpl"
 
-    def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
-        error = error_in_chunk(chunk)
-        if error is not None:
-            raise error
-        self._remember_usage(chunk)
-        raw_choices = chunk.get("choices")
-        if not isinstance(raw_choices, list):
-            return []
-        header = self._header(chunk)
-        out_choices = []
-        for position, raw in enumerate(raw_choices):
-            if not isinstance(raw, dict):
-                continue
-            state = self._state(position, raw)
-            if state.finished:
-                continue
-            text = raw.get("text")
-            reason = raw.get("finish_reason")
-            has_reason = isinstance(reason, str) and bool(reason)
-            if not text and not has_reason:
-                continue
-            state.started = True
-            choice: dict[str, Any] = {
-                "index": state.index,
-                "text": text if isinstance(text, str) else "",
-                "logprobs": raw.get("logprobs") if isinstance(raw.get("logprobs"), dict) else None,
-                "finish_reason": None,
-            }
-            if has_reason:
-                state.finished = True
-                final = finish_reason(reason)
-                choice["finish_reason"] = final if final in ("stop", "length", "content_filter") else "stop"
-            out_choices.append(choice)
-        if not out_choices:
-            return []
-        header["choices"] = out_choices
-        return [header]
-
     def finish(self) -> list[dict[str, Any]]:
         return self._closing(lambda: {"text": "", "logprobs": None})
+
+    def _choice(self, position: int, raw: dict[str, Any]) -> dict[str, Any] | None:
+        state = self._state(position, raw)
+        if state.finished:
+            return None
+        text = raw.get("text")
+        reason = raw.get("finish_reason")
+        has_reason = isinstance(reason, str) and bool(reason)
+        if not text and not has_reason:
+            return None
+        state.started = True
+        choice: dict[str, Any] = {
+            "index": state.index,
+            "text": text if isinstance(text, str) else "",
+            "logprobs": raw.get("logprobs") if isinstance(raw.get("logprobs"), dict) else None,
+            "finish_reason": None,
+        }
+        if has_reason:
+            state.finished = True
+            final = finish_reason(reason)
+            choice["finish_reason"] = final if final in ("stop", "length", "content_filter") else "stop"
+        return choice
