@@ -123,7 +123,7 @@ class FmapiClient:
                 "POST",
                 self.invocation_url(candidate),
                 content=content,
-                headers=self._headers(authorization, "text/event-stream" if stream else "application/json"),
+                headers=self._headers(authorization, "text/event-stream, application/json" if stream else "application/json"),
                 extensions={"timeout": self._timeout},
             )
             response = await self._send_with_connect_retries(request)
