@@ -220,7 +220,10 @@ class Bench:
         except (TimeoutError, RuntimeError) as exc:
             tail = proc.log_tail()
             self.pm.stop(proc)
-            raise RuntimeError(f"{name} did not become healthy: {exc}; log tail:\n{tail}") from exc
+            last = tail.splitlines()[-1].strip() if tail else "(empty log)"
+            raise RuntimeError(
+                f"{name} did not become healthy: {exc}; last log line: {last}\nlog tail ({proc.log_path}):\n{tail}"
+            ) from exc
         return t, t_ok - proc.started_at, tree_rss_mb(proc.pid)
 
     async def start_upstream(self) -> None:
@@ -265,6 +268,7 @@ class Bench:
                     launched, secs, mb = await self.launch("direct" if t.name == "direct" else t.name, f"-{r}")
                 except (RuntimeError, OSError) as exc:
                     t.mark_unavailable(str(exc).splitlines()[0])
+                    t.info["start_failure"] = str(exc)
                     self.log(f"  {t.name}: UNAVAILABLE: {exc}")
                     continue
                 samples[t.name].append(secs)
@@ -724,7 +728,7 @@ class Bench:
             self.results["memory"][t.name] = e
             self.log(
                 f"  {t.name}: RSS idle {fmt(idle, 0)} MB, all open {fmt(res.rss_all_open_mb, 0)} MB,"
-                f" max open {res.max_open}, completed {res.completed}, p99 {d99:.2f}s vs {expected_s:.2f}s"
+                f" max open {res.max_open}, completed {res.completed}, p99 {fmt(d99)}s vs {expected_s:.2f}s"
             )
             rows.append(
                 [
@@ -939,7 +943,7 @@ class Bench:
             self.results["targets"][t.name] = {
                 "available": t.available,
                 "reason": t.reason,
-                "description": DESCRIPTIONS[t.name],
+                "description": DESCRIPTIONS[t.name].replace("app:app", self.args.proxy_app),
                 **t.info,
             }
         phases: list[tuple[str, Callable[[], Any]]] = [

@@ -51,6 +51,9 @@ def fmt(value: float | int | str | bool | None, digits: int = 2) -> str:
 def render_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]], note: str = "") -> str:
     widths = [len(h) for h in headers]
     for row in rows:
+        if len(row) < len(headers):
+            widths[0] = max(widths[0], len(row[0]))
+            continue  # a spanning row sets only the first column's width
         for i, cell in enumerate(row):
             if i < len(widths):
                 widths[i] = max(widths[i], len(cell))
