@@ -31,6 +31,7 @@ _ENDPOINT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 _USER_AGENT = "databricks-openai-proxy/0.1"
 _FALLBACK_STATUSES = frozenset({429, 503})
 _URL_CACHE_SIZE = 1024
+_ACCEPT_STREAM = "text/event-stream, application/json"
 
 
 def check_endpoint_name(name: str) -> str:
@@ -123,7 +124,7 @@ class FmapiClient:
                 "POST",
                 self.invocation_url(candidate),
                 content=content,
-                headers=self._headers(authorization, "text/event-stream, application/json" if stream else "application/json"),
+                headers=self._headers(authorization, _ACCEPT_STREAM if stream else "application/json"),
                 extensions={"timeout": self._timeout},
             )
             response = await self._send_with_connect_retries(request)

@@ -22,6 +22,7 @@ from services.translate.streams import UpstreamStreamError
 logger = logging.getLogger("proxy.stream")
 
 DONE = b"data: [DONE]\n\n"
+_MAX_EVENTS_PER_WRITE = 32
 
 
 class StreamNormalizer(Protocol):
@@ -47,6 +48,7 @@ async def relay(
     completed = False
     registry.open.add(upstream)
     try:
+        first = True
         async for batch in sse_batches(upstream):
             registry.check()
             events: list[bytes] = []
@@ -58,6 +60,11 @@ async def relay(
                         raise UpstreamStreamError("Databricks sent a malformed stream event.") from None
                     if isinstance(chunk, dict):
                         events.extend(sse_event(out) for out in normalizer.feed(chunk))
+                    if events and (first or len(events) >= _MAX_EVENTS_PER_WRITE):
+                        # the first event leaves at once (time to first token), bursts in bounded writes
+                        first = False
+                        yield b"".join(events)
+                        events = []
             except ProxyError:
                 if events:  # what was good before a failure in the same burst still reaches the client
                     yield b"".join(events)

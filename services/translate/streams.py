@@ -74,9 +74,11 @@ class _StreamBase:
     def _remember_usage(self, chunk: dict[str, Any]) -> None:
         usage = chunk.get("usage")
         if isinstance(usage, dict):
-            merged = dict(self.usage or {})
-            merged.update({k: v for k, v in usage.items() if v is not None})
-            self.usage = merged
+            if self.usage is None:
+                self.usage = {}
+            for key, value in usage.items():
+                if value is not None:
+                    self.usage[key] = value
 
     def _state(self, position: int, raw: dict[str, Any]) -> _ChoiceState:
         index = raw.get("index")
