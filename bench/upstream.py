@@ -38,7 +38,9 @@ EMBEDDING_DIM = 1024
 DEFAULT_MAX_TOKENS = 16
 MAX_STREAM_CHUNKS = 100_000
 CHAT_CONTENT = "Hello! How can I help you today?"
-STREAM_PIECE = "tok "
+# Stream tokens cycle so that consecutive chunks differ: LiteLLM aborts a stream whose content
+# repeats the same chunk more than 100 times in a row ("The model is repeating the same chunk").
+STREAM_PIECES = ("The ", "quick ", "brown ", "fox ", "jumps ", "over ", "the ", "lazy ", "dog. ")
 CREATED = 1_731_000_000
 
 _FAULT_RE = re.compile(r"^fault-status-(\d{3})")
@@ -106,6 +108,10 @@ def _json_response(status: int, body: bytes, close: bool = False) -> bytes:
     return _head(status, b"application/json", len(body), close) + body
 
 
+# (first chunk, middle chunks cycled through, last chunk + [DONE] + chunked-encoding terminator)
+StreamParts = tuple[bytes, tuple[bytes, ...], bytes]
+
+
 def _chunk(payload: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(payload), payload)
 
@@ -117,7 +123,7 @@ class Responses:
         self._chat: dict[str, bytes] = {}
         self._completion: dict[str, bytes] = {}
         self._embedding: dict[str, bytes] = {}
-        self._stream: dict[tuple[str, str], tuple[bytes, bytes, bytes]] = {}
+        self._stream: dict[tuple[str, str], StreamParts] = {}
 
     @staticmethod
     def _bounded(cache: dict[Any, Any]) -> None:
@@ -178,8 +184,8 @@ class Responses:
             self._embedding[model] = body
         return body
 
-    def stream_parts(self, model: str, kind: str) -> tuple[bytes, bytes, bytes]:
-        """(first chunk, middle chunk, last chunk + [DONE] + terminator), HTTP-chunk framed."""
+    def stream_parts(self, model: str, kind: str) -> StreamParts:
+        """(first chunk, middle chunks to cycle through, last chunk + [DONE] + terminator), HTTP-chunk framed."""
         key = (model, kind)
         parts = self._stream.get(key)
         if parts is None:
@@ -199,9 +205,9 @@ class Responses:
                         obj["usage"] = {"prompt_tokens": 12, "completion_tokens": 0, "total_tokens": 0}
                     return b"data: " + orjson.dumps(obj) + b"\n\n"
 
-                first = chunk({"role": "assistant", "content": STREAM_PIECE}, None, False)
-                middle = chunk({"content": STREAM_PIECE}, None, False)
-                last = chunk({"content": STREAM_PIECE}, "length", True)
+                first = chunk({"role": "assistant", "content": STREAM_PIECES[0]}, None, False)
+                middles = tuple(chunk({"content": piece}, None, False) for piece in STREAM_PIECES)
+                last = chunk({"content": "end"}, "length", True)
             else:
                 cbase: dict[str, Any] = {
                     "id": "cmpl_0a1b2c3d-4e5f-6789-abcd-ef0123456789",
@@ -210,14 +216,19 @@ class Responses:
                     "model": model,
                 }
 
-                def cchunk(finish: str | None) -> bytes:
+                def cchunk(text: str, finish: str | None) -> bytes:
                     obj = dict(cbase)
-                    obj["choices"] = [{"text": STREAM_PIECE, "index": 0, "logprobs": None, "finish_reason": finish}]
+                    obj["choices"] = [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish}]
                     return b"data: " + orjson.dumps(obj) + b"\n\n"
 
-                first = middle = cchunk(None)
-                last = cchunk("length")
-            parts = (_chunk(first), _chunk(middle), _chunk(last) + _chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n")
+                first = cchunk(STREAM_PIECES[0], None)
+                middles = tuple(cchunk(piece, None) for piece in STREAM_PIECES)
+                last = cchunk("end", "length")
+            parts = (
+                _chunk(first),
+                tuple(_chunk(m) for m in middles),
+                _chunk(last) + _chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n",
+            )
             self._stream[key] = parts
         return parts
 
@@ -272,11 +283,11 @@ class Config:
 class _Stream:
     """Writes N SSE chunks on a schedule (chunk i at start + i*delay) using loop timers."""
 
-    __slots__ = ("_first", "_last", "_middle", "_proto", "_sent", "_start", "_timer", "delay", "total")
+    __slots__ = ("_first", "_last", "_middles", "_proto", "_sent", "_start", "_timer", "delay", "total")
 
-    def __init__(self, proto: UpstreamProtocol, parts: tuple[bytes, bytes, bytes], n: int, delay: float):
+    def __init__(self, proto: UpstreamProtocol, parts: StreamParts, n: int, delay: float):
         self._proto = proto
-        self._first, self._middle, self._last = parts
+        self._first, self._middles, self._last = parts
         self.total = n
         self.delay = delay
         self._sent = 0
@@ -291,8 +302,9 @@ class _Stream:
                 return
             # Each chunk is its own write so the proxy sees separate events, not one blob.
             t.write(self._first if self.total > 1 else self._last)
-            for _ in range(self.total - 2):
-                t.write(self._middle)
+            middles = self._middles
+            for i in range(1, self.total - 1):
+                t.write(middles[i % len(middles)])
             if self.total > 1:
                 t.write(self._last)
             self._sent = self.total
@@ -311,7 +323,7 @@ class _Stream:
             self._sent = self.total
             proto.stream_done(self)
             return
-        t.write(self._first if i == 0 else self._middle)
+        t.write(self._first if i == 0 else self._middles[i % len(self._middles)])
         self._sent = i + 1
         loop = proto.loop
         self._timer = loop.call_at(self._start + self._sent * self.delay, self._tick)
