@@ -248,7 +248,7 @@ class Bench:
         rss: dict[str, list[float]] = {t.name: [] for t in self.targets}
         litellm = self.target("litellm")
         if litellm is not None and self.launcher.litellm_exe() is None:
-            litellm.mark_unavailable("litellm is not installed in bench/.venv (see ./bench/run output)")
+            litellm.mark_unavailable("litellm is not installed in bench/.venv-litellm (see ./bench/run output)")
         if self.plan.cold_warmup:
             # One discarded launch each, so the first sample does not pay for a cold page cache.
             for t in self.available():

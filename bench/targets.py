@@ -126,7 +126,10 @@ class Launcher:
         self.upstream_port = 0
 
     def litellm_exe(self) -> Path | None:
-        exe = Path(self.python).parent / "litellm"
+        # LiteLLM lives in its own virtualenv (bench/.venv-litellm), so that ours runs on exactly the
+        # project's requirements.txt: LiteLLM's extra packages (rich, ...) would otherwise be imported by
+        # httpx and cost our proxy start-up time and memory.
+        exe = BENCH_DIR / ".venv-litellm" / "bin" / "litellm"
         return exe if exe.exists() else None
 
     def start(self, name: str, port: int | None = None, tag: str = "") -> tuple[Proc, int]:
