@@ -162,12 +162,17 @@ class ChatStream(_StreamBase):
         state = self._state(position, raw)
         if state.finished:
             return None
-        raw_delta = as_dict(raw.get("delta"))
-        raw_delta = raw_delta or (as_dict(raw.get("message")))
+        raw_delta = raw.get("delta")
+        if not isinstance(raw_delta, dict) or not raw_delta:
+            raw_delta = as_dict(raw.get("message"))
         delta: dict[str, Any] = {}
         if not state.started:
             delta["role"] = "assistant"
-        text, reasoning = split_content(raw_delta.get("content"))
+        content = raw_delta.get("content")
+        if isinstance(content, str):  # the common case, kept cheap: plain text, no reasoning parts
+            text, reasoning = content, None
+        else:
+            text, reasoning = split_content(content)
         reasoning = reasoning or message_reasoning(raw_delta)
         if text:
             delta["content"] = text
@@ -175,15 +180,16 @@ class ChatStream(_StreamBase):
             delta["content"] = ""
         if reasoning:
             delta["reasoning_content"] = reasoning
-        calls = self._tool_calls(state, raw_delta.get("tool_calls"))
-        if calls:
-            if self.legacy_functions:
-                delta["function_call"] = calls[0]["function"]
-            else:
-                delta["tool_calls"] = calls
+        if "tool_calls" in raw_delta:
+            calls = self._tool_calls(state, raw_delta["tool_calls"])
+            if calls:
+                if self.legacy_functions:
+                    delta["function_call"] = calls[0]["function"]
+                else:
+                    delta["tool_calls"] = calls
         reason = raw.get("finish_reason")
         has_reason = isinstance(reason, str) and bool(reason)
-        if not has_reason and not any(k != "role" for k in delta) and state.started:
+        if not has_reason and state.started and not delta:
             return None
         state.started = True
         choice: dict[str, Any] = {"index": state.index, "delta": delta, "finish_reason": None}
