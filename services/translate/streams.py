@@ -169,6 +169,8 @@ class ChatStream(_StreamBase):
         if not state.started:
             delta["role"] = "assistant"
         content = raw_delta.get("content")
+        text: str | None
+        reasoning: str | None
         if isinstance(content, str):  # the common case, kept cheap: plain text, no reasoning parts
             text, reasoning = content, None
         else:
