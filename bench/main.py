@@ -54,6 +54,7 @@ from bench.stats import fmt, median, percentile, ratio, render_table, rnd
 from bench.targets import (
     ALL_TARGETS,
     BENCH_DIR,
+    DEFAULT_TARGETS,
     DESCRIPTIONS,
     HOST,
     REPO_ROOT,
@@ -835,6 +836,12 @@ class Bench:
                     get("throughput", key, "litellm", "cpu_ms_per_req"),
                 )
             )
+            bare = get("throughput", key, "ours-bare", "cpu_ms_per_req")
+            if bare is not None:
+                # the cost of the request log line and the metrics, per request
+                s[f"cpu_per_req_{key}_ours_over_ours_bare"] = rnd(
+                    ratio(get("throughput", key, "ours", "cpu_ms_per_req"), bare)
+                )
         for kind in ("chat", "embed"):
             for t in ("ours", "litellm"):
                 s[f"added_p50_ms_{kind}_{t}"] = get("latency", kind, t, "added_p50_ms")
@@ -1034,7 +1041,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="./bench/run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--quick", action="store_true", help="short smoke run (1 round, 2 s wrk runs; under 2 min)")
-    p.add_argument("--targets", default=",".join(ALL_TARGETS), help="comma list of direct,ours,litellm")
+    p.add_argument("--targets", default=",".join(DEFAULT_TARGETS), help=f"comma list of {','.join(ALL_TARGETS)}")
     p.add_argument("--duration", type=float, default=None, help="seconds per wrk run (default 10, quick 2)")
     p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3, quick 1)")
     p.add_argument("--stream-chunks", type=int, default=100, help="chunks per stream in the streaming test")

@@ -17,7 +17,8 @@ HOST = "127.0.0.1"
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 LITELLM_CONFIG = BENCH_DIR / "litellm_config.yaml"
-ALL_TARGETS = ("direct", "ours", "litellm")
+ALL_TARGETS = ("direct", "ours", "ours-bare", "litellm")
+DEFAULT_TARGETS = ("direct", "ours", "litellm")
 
 # Endpoint names served by bench/upstream.py (and listed in bench/litellm_config.yaml).
 CHAT_MODEL = "bench-chat"
@@ -26,7 +27,8 @@ EMBED_MODEL = "bench-embed"
 
 DESCRIPTIONS = {
     "direct": "the static upstream itself (bench/upstream.py), no proxy",
-    "ours": "uvicorn app:app --loop uvloop --http httptools --no-access-log --workers 1",
+    "ours": "uvicorn app:app --loop uvloop --http httptools --no-access-log --workers 1 (request log and metrics on)",
+    "ours-bare": "ours with the request log line and metrics off (measures their cost)",
     "litellm": "litellm --config bench/litellm_config.yaml (databricks/ provider, 1 uvicorn worker)",
 }
 
@@ -152,7 +154,7 @@ class Launcher:
                 str(self.slow_chunk_delay_ms),
             ]
             cwd = REPO_ROOT
-        elif name == "ours":
+        elif name in ("ours", "ours-bare"):
             argv = [
                 self.python,
                 "-m",
@@ -173,8 +175,9 @@ class Launcher:
             env.update(
                 DATABRICKS_HOST=f"http://{HOST}:{self.upstream_port}",
                 DATABRICKS_TOKEN=self.token,
-                PROXY_LOG_LEVEL="WARNING",
             )
+            if name == "ours-bare":
+                env.update(PROXY_LOG_LEVEL="WARNING", PROXY_METRICS_ENABLED="false")
             cwd = self.proxy_dir
         elif name == "litellm":
             exe = self.litellm_exe()

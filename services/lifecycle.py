@@ -71,9 +71,14 @@ async def start_services(
 def exit_on_startup_failure(error: Exception) -> NoReturn:
     """One clear log line and exit status 3, instead of the server's traceback of the lifespan."""
     logger.critical("start-up failed: %s", error)
+    flush_logs()
+    os._exit(3)
+
+
+def flush_logs() -> None:
+    """Write out buffered log lines (the server may end the process by re-raising its signal)."""
     for handler in logging.getLogger("proxy").handlers:
         handler.flush()
-    os._exit(3)
 
 
 async def stop_services(services: Services) -> None:
@@ -82,3 +87,4 @@ async def stop_services(services: Services) -> None:
     await services.http.aclose()
     if services.emulator is not None:
         services.emulator.stop()
+    flush_logs()

@@ -6,6 +6,9 @@ prometheus-client then shares the values between workers and ``/metrics`` report
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -33,9 +36,22 @@ def route_label(path: str) -> str:
     return path if path in ("/health", "/ready", "/metrics", "/api/v1/healthcheck") else "other"
 
 
+_STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
+_CHILDREN_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Children:
+    requests: Any
+    latency: Any
+    ttfb: Any
+    upstream_latency: Any
+
+
 class Metrics:
     def __init__(self, by_caller: bool, multiprocess_dir: str | None = None) -> None:
         self.by_caller = by_caller
+        self._cache: dict[tuple[str, str, str], _Children] = {}
         self.multiprocess = bool(multiprocess_dir)
         self.registry = CollectorRegistry(auto_describe=True)
         registry = None if self.multiprocess else self.registry
@@ -93,17 +109,34 @@ class Metrics:
     def started(self) -> None:
         self.in_flight.inc()
 
+    def _children(self, route: str, model: str, status_class: str) -> _Children:
+        """The labelled series one kind of request updates, looked up once per combination."""
+        key = (route, model, status_class)
+        children = self._cache.get(key)
+        if children is None:
+            if len(self._cache) >= _CHILDREN_CACHE_SIZE:
+                self._cache.clear()
+            children = _Children(
+                self.requests.labels(route, model, status_class),
+                self.latency.labels(route, model),
+                self.ttfb.labels(route, model),
+                self.upstream_latency.labels(model),
+            )
+            self._cache[key] = children
+        return children
+
     def finished(self, record: CallRecord, duration: float) -> None:
         self.in_flight.dec()
         route = route_label(record.route)
         model = record.endpoint or "none"
         status = record.status or 500
-        self.requests.labels(route, model, f"{status // 100}xx").inc()
-        self.latency.labels(route, model).observe(duration)
+        children = self._children(route, model, _STATUS_CLASSES.get(status // 100, "5xx"))
+        children.requests.inc()
+        children.latency.observe(duration)
         if record.ttfb is not None:
-            self.ttfb.labels(route, model).observe(record.ttfb)
+            children.ttfb.observe(record.ttfb)
         if record.upstream_latency is not None:
-            self.upstream_latency.labels(model).observe(record.upstream_latency)
+            children.upstream_latency.observe(record.upstream_latency)
         if record.error_type is not None:
             self.errors.labels(record.error_type).inc()
         usage = record.usage

@@ -47,6 +47,15 @@ class Process:
             self._log.flush()
         return self.log_path.read_text(errors="replace")
 
+    def wait_for_output(self, text: str, timeout: float = 5.0) -> str:
+        """The output once it contains ``text`` (the proxy writes its log lines in short batches)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            output = self.output()
+            if text in output or time.monotonic() > deadline:
+                return output
+            time.sleep(0.02)
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)

@@ -111,7 +111,7 @@ def test_api_keys(emulator: Emulator) -> None:
                 client.models.list()
             assert isinstance(caught.value.body, dict) and caught.value.body["type"] == "authentication_error"
         assert httpx.get(f"{proxy.url}/health", timeout=5).status_code == 200
-        output = proxy.output()
+        output = proxy.wait_for_output('"caller":"team-a"')
         assert "sk-aaa" not in output and "sk-bbb" not in output
         assert '"caller":"team-a"' in output
     finally:

@@ -76,7 +76,8 @@ def test_one_log_line_per_request_with_its_id_and_no_secret(observed: Proxy, emu
     )
     assert response.headers["x-request-id"] == "trail-42"
     assert emulator.stats()["last_request"]["body"]["client_request_id"] == "trail-42"
-    lines = [json.loads(line) for line in observed.output().splitlines() if '"trail-42"' in line]
+    output = observed.wait_for_output('"trail-42"')
+    lines = [json.loads(line) for line in output.splitlines() if '"trail-42"' in line]
     assert len(lines) == 1
     line = lines[0]
     assert line["route"] == "/v1/chat/completions" and line["status"] == 200 and line["model"] == LLAMA
@@ -84,7 +85,6 @@ def test_one_log_line_per_request_with_its_id_and_no_secret(observed: Proxy, emu
     assert line["total_tokens"] == line["prompt_tokens"] + line["completion_tokens"]
     for key in ("latency_ms", "ttfb_ms", "upstream_latency_ms"):
         assert isinstance(line[key], float)
-    output = observed.output()
     for secret in (E2E_TOKEN, USER_TOKEN, "sk-x"):
         assert secret not in output
 
