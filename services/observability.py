@@ -18,9 +18,18 @@ access_logger = logging.getLogger("proxy.access")
 
 
 class JsonFormatter(logging.Formatter):
+    _second = -1
+    _prefix = ""
+
+    def _time(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:  # one strftime per second, not per line
+            self._second, self._prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{int((created - second) * 1000):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "time": self._time(record.created),
             "level": record.levelname,
             "logger": record.name,
         }
@@ -135,4 +144,7 @@ class RequestObserver:
             "total_tokens": usage.get("total_tokens"),
             "upstream_request_id": record.upstream_request_id,
         }
-        access_logger.info("request", extra={"fields": fields})
+        # Built directly: Logger.info would walk the stack for caller details this line does not use.
+        entry = logging.LogRecord(access_logger.name, logging.INFO, "", 0, "request", None, None)
+        entry.fields = fields
+        access_logger.handle(entry)
