@@ -133,16 +133,7 @@ def chat_completion(data: dict[str, Any], *, requested_model: str, legacy_functi
                 "finish_reason": reason,
             }
         )
-    out: dict[str, Any] = {
-        "id": response_id(data.get("id"), "chatcmpl"),
-        "object": "chat.completion",
-        "created": created_of(data.get("created")),
-        "model": model_of(data.get("model"), requested_model),
-        "choices": choices,
-    }
-    usage = usage_of(data.get("usage"))
-    if usage is not None:
-        out["usage"] = usage
+    out = _envelope(data, "chat.completion", "chatcmpl", requested_model, choices)
     if isinstance(data.get("system_fingerprint"), str):
         out["system_fingerprint"] = data["system_fingerprint"]
     tier = data.get("service_tier")
@@ -166,9 +157,16 @@ def completion(data: dict[str, Any], *, requested_model: str) -> dict[str, Any]:
                 "finish_reason": reason if reason in ("stop", "length", "content_filter") else "stop",
             }
         )
+    return _envelope(data, "text_completion", "cmpl", requested_model, choices)
+
+
+def _envelope(
+    data: dict[str, Any], object_name: str, id_prefix: str, requested_model: str, choices: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The fields every completion answer carries, in OpenAI's shape."""
     out: dict[str, Any] = {
-        "id": response_id(data.get("id"), "cmpl"),
-        "object": "text_completion",
+        "id": response_id(data.get("id"), id_prefix),
+        "object": object_name,
         "created": created_of(data.get("created")),
         "model": model_of(data.get("model"), requested_model),
         "choices": choices,
