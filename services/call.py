@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
@@ -33,4 +33,3 @@ class CallRecord:
     upstream_latency: float | None = None
     upstream_request_id: str | None = None
     usage: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
