@@ -33,16 +33,20 @@ def upstream_authorization(request: Request, services: Services) -> str:
     return forwarded or services.credentials.header()
 
 
+def _too_large(limit: int) -> RequestTooLargeError:
+    return RequestTooLargeError(f"The request body is larger than the limit of {limit} bytes.")
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestTooLargeError(f"The request body is larger than the limit of {limit} bytes.")
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise RequestTooLargeError(f"The request body is larger than the limit of {limit} bytes.")
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -73,6 +73,8 @@ def transport_error(exc: httpx.HTTPError) -> ProxyError:
         return UpstreamTimeoutError("Databricks did not answer in time.")
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
         return UpstreamConnectionError("Could not connect to Databricks Model Serving.")
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return UpstreamConnectionError("Databricks closed the connection before the answer was complete.")
     return UpstreamConnectionError("The connection to Databricks Model Serving failed.")
 
 

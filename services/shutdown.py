@@ -21,6 +21,9 @@ class ShuttingDownError(APIError):
     status = 503
     default_code = "server_shutting_down"
 
+    def __init__(self) -> None:
+        super().__init__("The proxy is shutting down; this stream was ended early. Retry the request.")
+
 
 class StreamRegistry:
     def __init__(self, grace_seconds: float) -> None:
@@ -36,7 +39,7 @@ class StreamRegistry:
     def check(self) -> None:
         """Called between chunks: past the deadline, the stream ends with an error event."""
         if self.deadline is not None and time.monotonic() >= self.deadline:
-            raise ShuttingDownError("The proxy is shutting down; this stream was ended early. Retry the request.")
+            raise ShuttingDownError()
 
     async def _watch(self) -> None:
         await self.event.wait()

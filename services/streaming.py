@@ -76,15 +76,13 @@ async def relay(
     except ProxyError as exc:
         error = exc
     except (httpx.HTTPError, httpx.StreamError) as exc:
+        # The shutdown watcher closes quiet upstreams, which surfaces here as a read error.
         if registry.deadline is not None:
-            error = ShuttingDownError("The proxy is shutting down; this stream was ended early. Retry the request.")
-        elif isinstance(exc, httpx.RemoteProtocolError):
-            error = transport_error(exc)
-            error.message = "Databricks closed the stream before it was complete."
+            error = ShuttingDownError()
         elif isinstance(exc, httpx.HTTPError):
             error = transport_error(exc)
         else:
-            error = ShuttingDownError("The upstream stream was closed.")
+            error = UpstreamStreamError("The upstream stream was closed.")
     finally:
         registry.open.discard(upstream)
         with anyio.CancelScope(shield=True):
