@@ -34,8 +34,8 @@ async def start_services(
         upstream = "databricks"
         logger.info("upstream: Databricks workspace %s (auth: %s)", credentials.host, credentials.auth_type)
     else:
-        from services.emulator.app import EmulatorOptions
-        from services.emulator.server import EmulatorServer
+        from emulator.app import EmulatorOptions
+        from emulator.server import EmulatorServer
 
         emulator = EmulatorServer(EmulatorOptions(chunk_delay=settings.emulator_chunk_delay))
         emulator.start()

@@ -70,7 +70,7 @@ class Process:
 
 class Emulator(Process):
     def __init__(self, *flags: str, chunk_delay: float = 0.01) -> None:
-        args = [sys.executable, "-m", "services.emulator", "--port", "0", "--chunk-delay", str(chunk_delay), *flags]
+        args = [sys.executable, "-m", "emulator", "--port", "0", "--chunk-delay", str(chunk_delay), *flags]
         super().__init__(args, {}, "emulator")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

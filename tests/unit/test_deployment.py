@@ -18,8 +18,8 @@ import orjson
 import pytest
 import yaml
 
-from services.emulator.app import EmulatorOptions
-from services.emulator.server import EmulatorServer
+from emulator.app import EmulatorOptions
+from emulator.server import EmulatorServer
 from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Unit tests of the built-in Databricks emulator (services/emulator)."""
+"""Unit tests of the built-in Databricks emulator (emulator)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ import anyio
 import httpx
 import pytest
 
-from services.emulator import answers, catalog
-from services.emulator.app import EmulatorOptions, create_emulator_app
-from services.emulator.server import EmulatorServer
+from emulator import answers, catalog
+from emulator.app import EmulatorOptions, create_emulator_app
+from emulator.server import EmulatorServer
 
 LLAMA = "databricks-meta-llama-3-3-70b-instruct"
 CLAUDE = "databricks-claude-3-7-sonnet"
@@ -795,7 +795,7 @@ def test_oauth_m2m_with_databricks_sdk(monkeypatch: pytest.MonkeyPatch, tmp_path
 
 def test_cli_prints_url_and_exits_cleanly_on_sigterm() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.emulator", "--port", "0", "--token", "t1", "--token", "t2"],
+        [sys.executable, "-m", "emulator", "--port", "0", "--token", "t1", "--token", "t2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -837,7 +837,7 @@ async def test_custom_model_and_gpt_oss_tool_call() -> None:
 
 
 def test_stop_releases_hanging_requests() -> None:
-    import services.emulator as package
+    import emulator as package
 
     assert package.EmulatorServer is EmulatorServer
     emu = EmulatorServer().start()

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from services.emulator.catalog import Style
+from emulator.catalog import Style
 
 REASONING_PREFIX = "Thinking about: "
 CLAUDE_TOOL_TEXT = "I'll call the tool."

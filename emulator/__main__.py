@@ -1,4 +1,4 @@
-"""Standalone emulator: ``python -m services.emulator --host 127.0.0.1 --port 8081``.
+"""Standalone emulator: ``python -m emulator --host 127.0.0.1 --port 8081``.
 
 Prints ``emulator listening on http://HOST:PORT`` (flushed) once it accepts connections; exits with status 0
 on SIGTERM/SIGINT.
@@ -16,12 +16,12 @@ from types import FrameType
 
 import uvicorn
 
-from services.emulator.app import EmulatorOptions, create_emulator_app
-from services.emulator.server import EmulatorUvicorn, bind_socket, format_url
+from emulator.app import EmulatorOptions, create_emulator_app
+from emulator.server import EmulatorUvicorn, bind_socket, format_url
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m services.emulator", description="Databricks FMAPI emulator")
+    p = argparse.ArgumentParser(prog="python -m emulator", description="Databricks FMAPI emulator")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8081, help="0 picks a free port")
     p.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between stream chunks")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.emulator.catalog import CHAT, COMPLETIONS, EMBEDDINGS, Endpoint
+from emulator.catalog import CHAT, COMPLETIONS, EMBEDDINGS, Endpoint
 
 _COMMON = frozenset({"client_request_id", "usage_context", "extra_params", "model"})
 CHAT_FIELDS = _COMMON | {

@@ -12,7 +12,7 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
-from services.emulator.app import EmulatorOptions, create_emulator_app, release_hangs
+from emulator.app import EmulatorOptions, create_emulator_app, release_hangs
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
