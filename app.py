@@ -11,15 +11,16 @@ from routes import chat, completions, embeddings, health, models
 from routes import metrics as metrics_routes
 from routes.docs import install_openapi
 from routes.errors import register_error_handlers
-from routes.lean import LeanRoute
-from routes.middleware import ApiKeys, RequestContextMiddleware
-from services.auth import CredentialError, UpstreamCredentials
+from routes.middleware import ApiKeys, RequestContextMiddleware, RouteTable
+from services.databricks.credentials import CredentialError, UpstreamCredentials
+from services.dialects import DialectMap
+from services.dialects.openai import OPENAI
 from services.lifecycle import exit_on_startup_failure, start_services, stop_services
 from services.metrics import Metrics
 from services.observability import RequestObserver, configure_logging
 from services.settings import Settings
 
-API_PREFIXES = ("/api/v1", "/v1")
+OPENAI_PREFIXES = ("/api/v1", "/v1")
 
 
 def create_app(settings: Settings | None = None, *, credentials: UpstreamCredentials | None = None) -> FastAPI:
@@ -45,8 +46,14 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
         description="OpenAI-compatible API for Databricks Model Serving.",
         lifespan=lifespan,
     )
-    mounted = [(prefix, module.router) for prefix in API_PREFIXES for module in (chat, completions, embeddings, models)]
-    mounted += [("", health.router), ("", metrics_routes.router)]
+    # Each door: its path prefixes, its dialect (errors and stream framing), its routers.
+    dialects = DialectMap(default=OPENAI)
+    doors = [(OPENAI_PREFIXES, OPENAI, (chat, completions, embeddings, models))]
+    mounted = [("", health.router), ("", metrics_routes.router)]
+    for prefixes, dialect, modules in doors:
+        for prefix in prefixes:
+            dialects.register(prefix + "/", dialect)
+            mounted += [(prefix, module.router) for module in modules]
     for prefix, router in mounted:
         app.include_router(router, prefix=prefix)
     register_error_handlers(app)
@@ -54,15 +61,8 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
     app.add_middleware(
         RequestContextMiddleware,
         api_keys=ApiKeys(key.get_secret_value() for key in settings.api_keys),
-        protect_metrics=settings.metrics_require_key,
         observer=RequestObserver(metrics, settings.metrics_enabled),
-        direct_routes={
-            (method, prefix + route.path): route.endpoint
-            for prefix, router in mounted
-            for route in router.routes
-            if isinstance(route, LeanRoute) and not route.param_convertors
-            for method in route.methods or ()
-        },
+        routes=RouteTable(mounted, app.routes, settings, dialects),
     )
     return app
 

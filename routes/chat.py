@@ -6,13 +6,14 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.openai import ChatCompletion, ChatCompletionRequest
-from routes.deps import read_payload, services_of
-from routes.docs import ERROR_RESPONSES, json_body
-from routes.forward import forward_json, forward_stream
-from routes.lean import LeanRoute
-from services.translate import responses
+from routes.deps import read_payload
+from routes.docs import ERROR_RESPONSES, STREAM_OR_JSON, json_body
+from routes.lean import LeanRoute, needs
+from routes.respond import respond_json, respond_stream
+from services.dialects.openai import ChunkPassThrough
+from services.translate import answers
+from services.translate.chunks import ChatStream
 from services.translate.requests import chat_request
-from services.translate.streams import ChatStream
 
 router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 
@@ -20,18 +21,16 @@ router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 @router.post(
     "/chat/completions",
     response_model=ChatCompletion,
-    responses={**ERROR_RESPONSES, 200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE chunks"}},
+    responses={**ERROR_RESPONSES, **STREAM_OR_JSON},
     openapi_extra=json_body(ChatCompletionRequest),
     summary="Create a chat completion",
 )
+@needs(label="chat/completions")
 async def create_chat_completion(request: Request) -> Response:
-    services = services_of(request)
-    payload = await read_payload(request, ChatCompletionRequest, services)
-    model = payload["model"]
-    endpoint = services.catalog.resolve(model)
-    plan = chat_request(payload)
+    payload = await read_payload(request, ChatCompletionRequest)
+    model, plan = payload["model"], chat_request(payload)
     if plan.stream:
-        stream = ChatStream(model, plan.include_usage, plan.legacy_functions)
-        return await forward_stream(request, services, plan, model, endpoint, stream)
-    normalize = partial(responses.chat_completion, requested_model=model, legacy_functions=plan.legacy_functions)
-    return await forward_json(request, services, plan, model, endpoint, normalize)
+        normalizer = ChatStream(model, plan.include_usage, plan.legacy_functions)
+        return await respond_stream(request, model, plan, normalizer, ChunkPassThrough())
+    normalize = partial(answers.chat_completion, requested_model=model, legacy_functions=plan.legacy_functions)
+    return await respond_json(request, model, plan, normalize)

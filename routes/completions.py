@@ -6,13 +6,14 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.openai import Completion, CompletionRequest
-from routes.deps import read_payload, services_of
-from routes.docs import ERROR_RESPONSES, json_body
-from routes.forward import forward_json, forward_stream
-from routes.lean import LeanRoute
-from services.translate import responses
+from routes.deps import read_payload
+from routes.docs import ERROR_RESPONSES, STREAM_OR_JSON, json_body
+from routes.lean import LeanRoute, needs
+from routes.respond import respond_json, respond_stream
+from services.dialects.openai import ChunkPassThrough
+from services.translate import answers
+from services.translate.chunks import CompletionStream
 from services.translate.requests import completion_request
-from services.translate.streams import CompletionStream
 
 router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 
@@ -20,19 +21,15 @@ router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 @router.post(
     "/completions",
     response_model=Completion,
-    responses={**ERROR_RESPONSES, 200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE chunks"}},
+    responses={**ERROR_RESPONSES, **STREAM_OR_JSON},
     openapi_extra=json_body(CompletionRequest),
     summary="Create a (legacy) text completion",
 )
+@needs(label="completions")
 async def create_completion(request: Request) -> Response:
-    services = services_of(request)
-    payload = await read_payload(request, CompletionRequest, services)
-    model = payload["model"]
-    endpoint = services.catalog.resolve(model)
-    plan = completion_request(payload)
+    payload = await read_payload(request, CompletionRequest)
+    model, plan = payload["model"], completion_request(payload)
     if plan.stream:
-        return await forward_stream(
-            request, services, plan, model, endpoint, CompletionStream(model, plan.include_usage)
-        )
-    normalize = partial(responses.completion, requested_model=model)
-    return await forward_json(request, services, plan, model, endpoint, normalize)
+        normalizer = CompletionStream(model, plan.include_usage)
+        return await respond_stream(request, model, plan, normalizer, ChunkPassThrough())
+    return await respond_json(request, model, plan, partial(answers.completion, requested_model=model))

@@ -1,4 +1,5 @@
-"""Helpers every route shares: the process services, the bounded body, validation, the caller's identity."""
+"""Helpers every route shares: the process services, the call record and dialect, the bounded body, validation,
+the caller's identity."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from routes.errors import validation_error
-from services.auth import user_authorization
 from services.call import CallRecord
 from services.container import Services
+from services.databricks.credentials import user_authorization
+from services.dialects import Dialect
+from services.dialects.openai import OPENAI
 from services.errors import InvalidRequestError, RequestTooLargeError
 
 
@@ -23,6 +26,12 @@ def services_of(request: Request) -> Services:
 def record_of(request: Request) -> CallRecord:
     record: CallRecord = request.scope["state"]["call"]
     return record
+
+
+def dialect_of(request: Request) -> Dialect:
+    """The dialect of the route's door, as the middleware found it for the path."""
+    dialect: Dialect = request.scope.get("state", {}).get("dialect", OPENAI)
+    return dialect
 
 
 def upstream_authorization(request: Request, services: Services) -> str:
@@ -51,9 +60,9 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_payload(request: Request, model: type[BaseModel], services: Services) -> dict[str, Any]:
+async def read_payload(request: Request, model: type[BaseModel]) -> dict[str, Any]:
     """The JSON body as a dictionary, validated against ``model`` (errors name the parameter)."""
-    raw = await read_body(request, services.settings.max_body_bytes)
+    raw = await read_body(request, services_of(request).settings.max_body_bytes)
     if not raw.strip():
         raise InvalidRequestError("The request body is empty; send a JSON object.")
     try:

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.openai import EmbeddingList, EmbeddingRequest
-from routes.deps import read_payload, services_of
+from routes.deps import read_payload
 from routes.docs import ERROR_RESPONSES, json_body
-from routes.forward import forward_json
-from routes.lean import LeanRoute
-from services.translate import responses
+from routes.lean import LeanRoute, needs
+from routes.respond import respond_json
+from services.translate import answers
 from services.translate.requests import embedding_request
 
 router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
@@ -23,11 +23,9 @@ router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
     openapi_extra=json_body(EmbeddingRequest),
     summary="Create embeddings",
 )
+@needs(label="embeddings")
 async def create_embeddings(request: Request) -> Response:
-    services = services_of(request)
-    payload = await read_payload(request, EmbeddingRequest, services)
-    model = payload["model"]
-    endpoint = services.catalog.resolve(model)
-    plan = embedding_request(payload)
-    normalize = partial(responses.embeddings, requested_model=model, encoding_format=plan.encoding_format)
-    return await forward_json(request, services, plan, model, endpoint, normalize)
+    payload = await read_payload(request, EmbeddingRequest)
+    model, plan = payload["model"], embedding_request(payload)
+    normalize = partial(answers.embeddings, requested_model=model, encoding_format=plan.encoding_format)
+    return await respond_json(request, model, plan, normalize)

@@ -1,4 +1,4 @@
-"""Exception handlers: every error leaves as the OpenAI envelope with the status a client expects."""
+"""Exception handlers: every error leaves in the envelope of the route's dialect, with the status a client expects."""
 
 from __future__ import annotations
 
@@ -10,18 +10,23 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from services.call import CallRecord
-from services.errors import InvalidRequestError, NotFoundError, ProxyError
-
-_STATUS_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 429: "rate_limit_error"}
+from services.dialects import Dialect
+from services.dialects.openai import OPENAI
+from services.errors import InvalidRequestError, NotFoundError, ProxyError, error_class_for
 
 
 def error_response(exc: ProxyError, request: Request | None = None) -> Response:
+    dialect: Dialect = OPENAI
     if request is not None:
-        record: CallRecord | None = request.scope.get("state", {}).get("call")
+        state = request.scope.get("state", {})
+        dialect = state.get("dialect", OPENAI)
+        record: CallRecord | None = state.get("call")
         if record is not None:
-            record.error_type = exc.type
+            record.error_type = exc.kind
             record.error_message = exc.message
-    return Response(exc.body_bytes(), status_code=exc.status, headers=exc.headers, media_type="application/json")
+    return Response(
+        dialect.error_bytes(exc), status_code=exc.status, headers=exc.headers, media_type="application/json"
+    )
 
 
 def param_of(location: tuple[Any, ...] | list[Any]) -> str | None:
@@ -63,10 +68,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         error: ProxyError = NotFoundError(f"Unknown route: {request.method} {request.url.path}", code="unknown_route")
     else:
-        error = ProxyError(str(exc.detail), status=exc.status_code)
-        error.type = _STATUS_TYPES.get(
-            exc.status_code, "invalid_request_error" if exc.status_code < 500 else "api_error"
-        )
+        error = error_class_for(exc.status_code)(str(exc.detail), status=exc.status_code)
     error.headers.update(exc.headers or {})
     return error_response(error, request)
 

@@ -8,8 +8,8 @@ from starlette.responses import Response
 
 from routes.deps import services_of
 from routes.errors import error_response
-from routes.forward import json_response
-from routes.lean import LeanRoute
+from routes.lean import LeanRoute, needs
+from routes.respond import json_response
 from services.errors import APIError, ProxyError
 
 router = APIRouter(tags=["Health"], route_class=LeanRoute)
@@ -18,6 +18,7 @@ _RECENT_SECONDS = 60.0
 
 
 @router.get("/health", summary="Liveness (no upstream call)")
+@needs(key=False, label="/health")
 async def health(request: Request) -> Response:
     services = services_of(request)
     return json_response(
@@ -33,6 +34,7 @@ async def health(request: Request) -> Response:
 
 
 @router.get("/ready", summary="Readiness: credentials resolved and Databricks answering")
+@needs(key=False, label="/ready")
 async def ready(request: Request) -> Response:
     services = services_of(request)
     client = services.client
@@ -47,6 +49,7 @@ async def ready(request: Request) -> Response:
 
 
 @router.get("/api/v1/healthcheck", summary="Health in the Databricks Apps template format")
+@needs(key=False, label="/api/v1/healthcheck")
 async def healthcheck(request: Request) -> Response:
     services = services_of(request)
     return json_response(

@@ -1,32 +1,41 @@
-"""The one ASGI middleware: request id, API keys, the per-request record, and a last-resort 500.
+"""The one ASGI middleware: request id, API keys, the per-request record and dialect, and a last-resort 500.
 
 Written as plain ASGI (not ``BaseHTTPMiddleware``), which costs little per request and does not
 hide client disconnects from streaming responses. Requests for the lean routes without path
-parameters (the OpenAI routes) are dispatched here directly: FastAPI's router, exception and
-exit-stack layers below add about a tenth of the proxy's CPU per request and nothing these
-handlers use (their errors are answered here).
+parameters are dispatched here directly: FastAPI's router, exception and exit-stack layers below add
+about a tenth of the proxy's CPU per request and nothing these handlers use (their errors are
+answered here, in the route's dialect).
+
+What a path needs (an API key, its metric label, its dialect) comes from the routes' own declarations
+(``routes/lean.py``), collected once into a ``RouteTable``.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from routes.lean import LeanRoute, needs_of
 from services.call import CallRecord, request_id_from
+from services.dialects import Dialect, DialectMap
 from services.errors import APIError, AuthenticationError, ProxyError
+from services.settings import Settings
 
 logger = logging.getLogger("proxy.request")
 
-OPEN_PATHS = frozenset(
-    {"/health", "/ready", "/api/v1/healthcheck", "/v1/healthcheck", "/docs", "/redoc", "/openapi.json"}
-)
+Endpoint = Callable[..., Awaitable[Response]]
 
 
 class Observer(Protocol):
@@ -57,56 +66,100 @@ class ApiKeys:
         return found
 
 
-def _bearer(value: bytes) -> bytes:
+def bearer(value: bytes) -> bytes:
     scheme, _, token = value.partition(b" ")
     return token.strip() if scheme.lower() == b"bearer" else b""
 
 
-Endpoint = Callable[..., Awaitable[Response]]
+@dataclass(frozen=True, slots=True)
+class RoutePolicy:
+    """What the middleware does for a path before the handler runs."""
+
+    key: bool
+    label: str
+    dialect: Dialect
+    direct: dict[str, Endpoint]  # method -> handler the middleware calls itself
+
+
+class RouteTable:
+    """Path -> policy, from the mounted routes' declarations; paths no route declares need a key."""
+
+    def __init__(
+        self,
+        mounted: Iterable[tuple[str, APIRouter]],
+        app_routes: Iterable[BaseRoute],
+        settings: Settings,
+        dialects: DialectMap,
+    ) -> None:
+        self.dialects = dialects
+        self.fixed: dict[str, RoutePolicy] = {}
+        self.patterns: list[tuple[re.Pattern[str], RoutePolicy]] = []
+        for route in app_routes:
+            if isinstance(route, Route) and not isinstance(route, APIRoute):  # FastAPI's /docs, /redoc, /openapi.json
+                self.fixed[route.path] = RoutePolicy(False, "other", dialects.default, {})
+        for prefix, router in mounted:
+            for route in router.routes:
+                if isinstance(route, LeanRoute):
+                    self._add(prefix + route.path, route, settings)
+
+    def _add(self, path: str, route: LeanRoute, settings: Settings) -> None:
+        declared = needs_of(route.endpoint)
+        key = declared.key if isinstance(declared.key, bool) else bool(getattr(settings, declared.key))
+        dialect = self.dialects.for_path(path)
+        if route.param_convertors:
+            self.patterns.append((compile_path(path)[0], RoutePolicy(key, declared.label, dialect, {})))
+            return
+        direct = dict.fromkeys(route.methods or (), route.endpoint)
+        known = self.fixed.get(path)
+        if known is not None:
+            direct = {**known.direct, **direct}
+        self.fixed[path] = RoutePolicy(key, declared.label, dialect, direct)
+
+    def policy(self, path: str) -> RoutePolicy:
+        found = self.fixed.get(path)
+        if found is not None:
+            return found
+        for pattern, policy in self.patterns:
+            if pattern.match(path):
+                return policy
+        return RoutePolicy(True, "other", self.dialects.for_path(path), {})
 
 
 class RequestContextMiddleware:
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        api_keys: ApiKeys,
-        protect_metrics: bool,
-        observer: Observer,
-        direct_routes: dict[tuple[str, str], Endpoint] | None = None,
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, api_keys: ApiKeys, observer: Observer, routes: RouteTable) -> None:
         self.app = app
-        self.direct_routes = direct_routes or {}
         self.api_keys = api_keys
-        self.protect_metrics = protect_metrics
         self.observer = observer
-
-    def _needs_key(self, path: str) -> bool:
-        if not self.api_keys or path in OPEN_PATHS or path.startswith("/docs"):
-            return False
-        return path != "/metrics" or self.protect_metrics
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id_header = authorization = email = user = None
+        request_id_header = authorization = api_key = email = user = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 request_id_header = value.decode("latin-1")
             elif name == b"authorization":
                 authorization = value
+            elif name == b"x-api-key":
+                api_key = value
             elif name == b"x-forwarded-email":
                 email = value.decode("latin-1")
             elif name == b"x-forwarded-user":
                 user = value.decode("latin-1")
+        path = scope["path"]
+        policy = self.routes.policy(path)
         record = CallRecord(
             request_id=request_id_from(request_id_header),
-            route=scope["path"],
+            route=path,
             started=time.perf_counter(),
+            label=policy.label,
             caller=email or user,
         )
-        scope.setdefault("state", {})["call"] = record
+        state = scope.setdefault("state", {})
+        state["call"] = record
+        state["dialect"] = policy.dialect
         request_id_bytes = record.request_id.encode()
         started = False
         self.observer.start(record)
@@ -120,32 +173,39 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            if self._needs_key(scope["path"]):
-                label = self.api_keys.label_for(_bearer(authorization or b""))
-                if label is None:
-                    raise AuthenticationError("Invalid or missing API key: send one as 'Authorization: Bearer <key>'.")
+            if policy.key and self.api_keys:
+                label = self._key_label(authorization, api_key)
                 record.caller = record.caller or label
-            endpoint = self.direct_routes.get((scope["method"], scope["path"]))
+            endpoint = policy.direct.get(scope["method"])
             if endpoint is None:
                 await self.app(scope, receive, send_with_id)
             else:
                 response = await endpoint(request=Request(scope, receive))
                 await response(scope, receive, send_with_id)
         except ProxyError as exc:
-            await self._send_error(exc, record, send_with_id, started)
+            await self._send_error(exc, record, policy.dialect, send_with_id, started)
         except Exception as exc:
             logger.error("unhandled %s on %s (request %s)", type(exc).__name__, record.route, record.request_id)
-            await self._send_error(APIError("The proxy failed to handle the request."), record, send_with_id, started)
+            error = APIError("The proxy failed to handle the request.")
+            await self._send_error(error, record, policy.dialect, send_with_id, started)
         finally:
             self.observer.finish(record)
 
+    def _key_label(self, authorization: bytes | None, api_key: bytes | None) -> str:
+        """The label of the key presented as ``Authorization: Bearer`` or ``x-api-key``."""
+        for presented in (bearer(authorization) if authorization else b"", api_key):
+            label = self.api_keys.label_for(presented) if presented else None
+            if label is not None:
+                return label
+        raise AuthenticationError("Invalid or missing API key: send one as 'Authorization: Bearer <key>'.")
+
     @staticmethod
-    async def _send_error(exc: ProxyError, record: CallRecord, send: Send, started: bool) -> None:
-        record.error_type = record.error_type or exc.type
+    async def _send_error(exc: ProxyError, record: CallRecord, dialect: Dialect, send: Send, started: bool) -> None:
+        record.error_type = record.error_type or exc.kind
         record.error_message = record.error_message or exc.message
         if started:
             return  # the answer is already on its way; the stream relay reports its own failures
         headers = [(b"content-type", b"application/json")]
         headers += [(k.lower().encode(), v.encode()) for k, v in exc.headers.items()]
         await send({"type": "http.response.start", "status": exc.status, "headers": headers})
-        await send({"type": "http.response.body", "body": exc.body_bytes()})
+        await send({"type": "http.response.body", "body": dialect.error_bytes(exc)})

@@ -6,13 +6,14 @@ from starlette.responses import Response
 from models.openai import Model, ModelList
 from routes.deps import services_of, upstream_authorization
 from routes.docs import ERROR_RESPONSES
-from routes.forward import json_response
-from routes.lean import LeanRoute
+from routes.lean import LeanRoute, needs
+from routes.respond import json_response
 
 router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 
 
 @router.get("/models", response_model=ModelList, responses=ERROR_RESPONSES, summary="List the models")
+@needs(label="models")
 async def list_models(request: Request) -> Response:
     services = services_of(request)
     models = await services.catalog.models(upstream_authorization(request, services))
@@ -20,6 +21,7 @@ async def list_models(request: Request) -> Response:
 
 
 @router.get("/models/{model:path}", response_model=Model, responses=ERROR_RESPONSES, summary="Retrieve a model")
+@needs(label="models/{model}")
 async def retrieve_model(model: str, request: Request) -> Response:
     services = services_of(request)
     return json_response(await services.catalog.model(model, upstream_authorization(request, services)))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
+CLIENT_CLOSED = 499  # the status logged for a request whose client went away (nginx's convention)
 
 
 def request_id_from(header: str | None) -> str:
@@ -22,6 +23,7 @@ class CallRecord:
     request_id: str
     route: str
     started: float
+    label: str = "other"  # the route's metric label
     caller: str | None = None
     model: str | None = None
     endpoint: str | None = None

@@ -7,11 +7,12 @@ from typing import Any
 
 import httpx
 
-from services.auth import UpstreamCredentials
-from services.catalog import ModelCatalog
-from services.fmapi_client import FmapiClient
+from services.databricks.catalog import ModelCatalog
+from services.databricks.client import DatabricksClient
+from services.databricks.credentials import UpstreamCredentials
 from services.limiter import ConcurrencyLimiter
 from services.metrics import Metrics
+from services.pipeline import Pipeline
 from services.settings import Settings
 from services.shutdown import StreamRegistry
 
@@ -21,11 +22,12 @@ class Services:
     settings: Settings
     http: httpx.AsyncClient
     credentials: UpstreamCredentials
-    client: FmapiClient
+    client: DatabricksClient
     catalog: ModelCatalog
     limiter: ConcurrencyLimiter
     upstream: str  # "emulator" or "databricks"
     started_at: float
     metrics: Metrics
     streams: StreamRegistry
+    pipeline: Pipeline
     emulator: Any = None  # the in-process EmulatorServer when no workspace is configured

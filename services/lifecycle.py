@@ -8,12 +8,13 @@ import sys
 import time
 from typing import NoReturn
 
-from services.auth import UpstreamCredentials, resolve_credentials
-from services.catalog import ModelCatalog
 from services.container import Services
-from services.fmapi_client import FmapiClient, build_http_client
+from services.databricks.catalog import ModelCatalog
+from services.databricks.client import DatabricksClient, build_http_client
+from services.databricks.credentials import UpstreamCredentials, resolve_credentials
 from services.limiter import ConcurrencyLimiter
 from services.metrics import Metrics
+from services.pipeline import Pipeline
 from services.settings import Settings
 from services.shutdown import StreamRegistry
 
@@ -52,19 +53,22 @@ async def start_services(
     streams = StreamRegistry(settings.shutdown_grace_seconds)
     streams.start()
     http = build_http_client(settings)
-    client = FmapiClient(http, credentials.host, settings, metrics)
+    client = DatabricksClient(http, credentials.host, settings, metrics)
+    catalog = ModelCatalog(client, settings)
+    limiter = ConcurrencyLimiter(settings.max_concurrency)
     return Services(
         settings=settings,
         http=http,
         credentials=credentials,
         client=client,
-        catalog=ModelCatalog(client, settings),
-        limiter=ConcurrencyLimiter(settings.max_concurrency),
+        catalog=catalog,
+        limiter=limiter,
         upstream=upstream,
         started_at=time.time(),
         emulator=emulator,
         metrics=metrics,
         streams=streams,
+        pipeline=Pipeline(settings, client, catalog, limiter, metrics, streams),
     )
 
 

@@ -22,18 +22,6 @@ from prometheus_client import (
 from services.call import CallRecord
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
-_API_ROUTES = frozenset({"chat/completions", "completions", "embeddings", "models"})
-
-
-def route_label(path: str) -> str:
-    """A bounded label: the API route without its prefix, or the path of a known fixed route."""
-    for prefix in ("/api/v1/", "/v1/"):
-        if path.startswith(prefix):
-            rest = path[len(prefix) :]
-            if rest in _API_ROUTES:
-                return rest
-            return "models/{model}" if rest.startswith("models/") else "other"
-    return path if path in ("/health", "/ready", "/metrics", "/api/v1/healthcheck") else "other"
 
 
 _STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
@@ -95,7 +83,7 @@ class Metrics:
         )
         self.errors = Counter(
             "proxy_errors_total",
-            "Failed requests by OpenAI error type (client_closed for disconnects)",
+            "Failed requests by error kind (client_closed for disconnects)",
             ("type",),
             registry=registry,
         )
@@ -127,10 +115,9 @@ class Metrics:
 
     def finished(self, record: CallRecord, duration: float) -> None:
         self.in_flight.dec()
-        route = route_label(record.route)
         model = record.endpoint or "none"
         status = record.status or 500
-        children = self._children(route, model, _STATUS_CLASSES.get(status // 100, "5xx"))
+        children = self._children(record.label, model, _STATUS_CLASSES.get(status // 100, "5xx"))
         children.requests.inc()
         children.latency.observe(duration)
         if record.ttfb is not None:

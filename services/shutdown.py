@@ -14,15 +14,7 @@ import time
 import anyio
 import httpx
 
-from services.errors import APIError
-
-
-class ShuttingDownError(APIError):
-    status = 503
-    default_code = "server_shutting_down"
-
-    def __init__(self) -> None:
-        super().__init__("The proxy is shutting down; this stream was ended early. Retry the request.")
+from services.errors import ShuttingDownError
 
 
 class StreamRegistry:

@@ -12,7 +12,7 @@ import pytest
 import respx
 
 from app import create_app
-from services.auth import UpstreamCredentials
+from services.databricks.credentials import UpstreamCredentials
 from services.settings import Settings
 
 HOST = "https://dbc-unit.cloud.databricks.com"
@@ -266,6 +266,23 @@ async def test_api_keys_guard_the_api_but_not_health() -> None:
         assert denied.headers["x-request-id"]
         assert (await client.get("/health")).status_code == 200
         assert (await client.get("/metrics")).status_code == 200
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_api_keys_are_accepted_as_bearer_or_x_api_key_and_never_forwarded() -> None:
+    route = respx.post(INVOCATIONS).mock(return_value=httpx.Response(200, json=LLAMA_ANSWER))
+    async with proxy(api_keys="ci:k-1") as client:
+        by_bearer = await client.post("/v1/chat/completions", json=chat(), headers={"Authorization": "Bearer k-1"})
+        by_header = await client.post("/v1/chat/completions", json=chat(), headers={"x-api-key": "k-1"})
+        wrong = await client.post(
+            "/v1/chat/completions", json=chat(), headers={"x-api-key": "k-2", "Authorization": "Bearer k-3"}
+        )
+    assert (by_bearer.status_code, by_header.status_code, wrong.status_code) == (200, 200, 401)
+    assert route.call_count == 2
+    for call in route.calls:
+        assert call.request.headers["authorization"] == f"Bearer {TOKEN}"
+        assert "x-api-key" not in call.request.headers
 
 
 @pytest.mark.anyio

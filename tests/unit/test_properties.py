@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from openai.types import Completion, CompletionUsage, CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from services.translate.responses import chat_completion, completion, embeddings
-from services.translate.streams import ChatStream, CompletionStream, UpstreamStreamError, error_in_chunk
+from services.errors import UpstreamStreamError
+from services.translate.answers import chat_completion, completion, embeddings
+from services.translate.chunks import ChatStream, CompletionStream, error_in_chunk
 
 SETTINGS = settings(max_examples=200, deadline=None, database=None)
 REQUESTED = "databricks-requested"

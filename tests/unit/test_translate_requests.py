@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from services.databricks.client import check_endpoint_name
+from services.dialects.openai import error_body
 from services.errors import InvalidRequestError, UnsupportedParameterError
-from services.fmapi_client import check_endpoint_name
 from services.translate.policy import CHAT, COMPLETIONS, EMBEDDINGS, Action
 from services.translate.requests import (
     UpstreamRequest,
@@ -120,7 +121,7 @@ def test_refused_fields_raise_unless_neutral(field: str, refused: Any, neutral: 
     error = caught.value
     assert error.param == field
     assert error.status == 400
-    assert error.body() == {
+    assert error_body(error) == {
         "error": {
             "message": error.message,
             "type": "invalid_request_error",
@@ -200,7 +201,7 @@ def test_n_above_one_is_refused_when_streaming() -> None:
         chat(stream=True, n=2)
     assert caught.value.param == "n"
     assert caught.value.status == 400
-    assert caught.value.body()["error"]["type"] == "invalid_request_error"
+    assert error_body(caught.value)["error"]["type"] == "invalid_request_error"
     assert chat(stream=True, n=1).body == {"messages": [USER_HI], "n": 1, "stream": True}
     assert chat(stream=False, n=3).body == {"messages": [USER_HI], "n": 3, "stream": False}
 
@@ -639,7 +640,7 @@ def test_embedding_dimensions_are_refused() -> None:
     with pytest.raises(UnsupportedParameterError) as caught:
         embedding_request({"model": "databricks-bge-large-en", "input": "x", "dimensions": 256})
     assert caught.value.param == "dimensions"
-    assert caught.value.body()["error"]["param"] == "dimensions"
+    assert error_body(caught.value)["error"]["param"] == "dimensions"
     assert embedding_request({"model": "m", "input": "x", "dimensions": None}).body == {"input": "x"}
     assert set(EMBEDDINGS) == {"model", "input", "instruction", "user", "encoding_format", "dimensions"}
 

@@ -14,8 +14,10 @@ from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types import Completion, CompletionUsage
 from openai.types.chat import ChatCompletionChunk
 
-from services.fmapi_client import sse_payloads
-from services.translate.streams import ChatStream, CompletionStream, UpstreamStreamError, error_in_chunk
+from services.databricks.sse import sse_payloads
+from services.dialects.openai import error_body
+from services.errors import UpstreamStreamError
+from services.translate.chunks import ChatStream, CompletionStream, error_in_chunk
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "databricks"
 LLAMA = "databricks-meta-llama-3-3-70b-instruct"
@@ -516,7 +518,7 @@ def test_an_error_chunk_raises(
     error = caught.value
     assert error.message == message
     assert error.status == 502
-    assert error.body() == {
+    assert error_body(error) == {
         "error": {"message": message, "type": "api_error", "param": None, "code": "upstream_stream_error"}
     }
 

@@ -8,28 +8,21 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
 
-from services.aiohttp_transport import AiohttpTransport
-from services.errors import (
-    InvalidRequestError,
-    ProxyError,
-    UpstreamConnectionError,
-    UpstreamTimeoutError,
-    from_databricks,
-)
+from services.databricks.errors import from_databricks, transport_error
+from services.databricks.transport import AiohttpTransport
+from services.errors import InvalidRequestError, UpstreamConnectionError
 from services.metrics import Metrics
 from services.settings import Settings
 
 # Databricks serving endpoint names: letters, digits, '-' and '_'.
 _ENDPOINT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 _USER_AGENT = "databricks-openai-proxy/0.1"
-_FALLBACK_STATUSES = frozenset({429, 503})
 _URL_CACHE_SIZE = 1024
 _ACCEPT_STREAM = "text/event-stream, application/json"
 
@@ -68,24 +61,13 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=_timeout(settings), transport=transport, follow_redirects=False)
 
 
-def transport_error(exc: httpx.HTTPError) -> ProxyError:
-    if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
-        return UpstreamTimeoutError("Databricks did not answer in time.")
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-        return UpstreamConnectionError("Could not connect to Databricks Model Serving.")
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return UpstreamConnectionError("Databricks closed the connection before the answer was complete.")
-    return UpstreamConnectionError("The connection to Databricks Model Serving failed.")
-
-
 @dataclass(slots=True)
 class UpstreamAnswer:
     data: dict[str, Any]
-    endpoint: str
     request_id: str | None
 
 
-class FmapiClient:
+class DatabricksClient:
     def __init__(self, http: httpx.AsyncClient, host: str, settings: Settings, metrics: Metrics) -> None:
         self.http = http
         # Invocations go straight to the transport: the client's cookie jar would carry one caller's
@@ -115,42 +97,28 @@ class FmapiClient:
             "User-Agent": _USER_AGENT,
         }
 
-    def _candidates(self, endpoint: str) -> list[str]:
-        return [endpoint, *self.settings.fallbacks.get(endpoint, ())]
-
     async def _send(self, endpoint: str, content: bytes, authorization: str, stream: bool) -> httpx.Response:
-        """Send to the endpoint, or to its fallbacks while the answer is 429/503 (nothing relayed yet)."""
-        candidates = self._candidates(endpoint)
-        for position, candidate in enumerate(candidates):
-            request = httpx.Request(
-                "POST",
-                self.invocation_url(candidate),
-                content=content,
-                headers=self._headers(authorization, _ACCEPT_STREAM if stream else "application/json"),
-                extensions={"timeout": self._timeout},
-            )
-            response = await self._send_with_connect_retries(request)
-            if position > 0:
-                self.metrics.fallbacks.labels(endpoint, candidate).inc()
-            self.last_answer_at = time.monotonic()
-            if response.status_code < 400:
-                response.extensions["endpoint"] = candidate
-                return response
-            try:
-                body = await response.aread()
-            except httpx.HTTPError as exc:
-                raise transport_error(exc) from exc
-            finally:
-                await response.aclose()
-            if response.status_code in _FALLBACK_STATUSES and position + 1 < len(candidates):
-                continue
-            raise from_databricks(
-                response.status_code,
-                body,
-                response.headers.get("retry-after"),
-                self.settings.retry_after_cap_seconds,
-            )
-        raise AssertionError("unreachable")  # pragma: no cover
+        """The endpoint's answer when its status is good; any other status leaves as a ``ProxyError``."""
+        request = httpx.Request(
+            "POST",
+            self.invocation_url(endpoint),
+            content=content,
+            headers=self._headers(authorization, _ACCEPT_STREAM if stream else "application/json"),
+            extensions={"timeout": self._timeout},
+        )
+        response = await self._send_with_connect_retries(request)
+        self.last_answer_at = time.monotonic()
+        if response.status_code < 400:
+            return response
+        try:
+            body = await response.aread()
+        except httpx.HTTPError as exc:
+            raise transport_error(exc) from exc
+        finally:
+            await response.aclose()
+        raise from_databricks(
+            response.status_code, body, response.headers.get("retry-after"), self.settings.retry_after_cap_seconds
+        )
 
     async def _send_with_connect_retries(self, request: httpx.Request) -> httpx.Response:
         """A failure to connect means nothing was sent, so trying again at once is safe."""
@@ -166,8 +134,8 @@ class FmapiClient:
             except httpx.HTTPError as exc:
                 raise transport_error(exc) from exc
 
-    async def invoke(self, endpoint: str, body: dict[str, Any], authorization: str) -> UpstreamAnswer:
-        response = await self._send(endpoint, orjson.dumps(body), authorization, stream=False)
+    async def invoke(self, endpoint: str, content: bytes, authorization: str) -> UpstreamAnswer:
+        response = await self._send(endpoint, content, authorization, stream=False)
         try:
             raw = await response.aread()
         except httpx.HTTPError as exc:
@@ -180,11 +148,11 @@ class FmapiClient:
             data = None
         if not isinstance(data, dict):
             raise UpstreamConnectionError("Databricks answered with a body that is not a JSON object.")
-        return UpstreamAnswer(data, response.extensions["endpoint"], response.headers.get("x-request-id"))
+        return UpstreamAnswer(data, response.headers.get("x-request-id"))
 
-    async def open_stream(self, endpoint: str, body: dict[str, Any], authorization: str) -> httpx.Response:
+    async def open_stream(self, endpoint: str, content: bytes, authorization: str) -> httpx.Response:
         """An upstream stream whose status is already known to be good; the caller must close it."""
-        return await self._send(endpoint, orjson.dumps(body), authorization, stream=True)
+        return await self._send(endpoint, content, authorization, stream=True)
 
     async def _get_json(self, path: str, authorization: str) -> dict[str, Any]:
         try:
@@ -211,42 +179,3 @@ class FmapiClient:
         data = await self._get_json("/api/2.0/serving-endpoints", authorization)
         endpoints = data.get("endpoints")
         return [e for e in endpoints if isinstance(e, dict)] if isinstance(endpoints, list) else []
-
-
-async def sse_batches(response: httpx.Response) -> AsyncIterator[list[bytes]]:
-    """The ``data:`` payloads of each block received, up to ``[DONE]`` (comments and other fields skipped).
-
-    Batches let the relay forward a burst of events in one write instead of one write per event.
-    """
-    buffer = b""
-    async for block in response.aiter_bytes():
-        buffer += block
-        if b"\n" not in block:
-            continue
-        lines = buffer.split(b"\n")
-        buffer = lines.pop()
-        batch: list[bytes] = []
-        for line in lines:
-            if not line.startswith(b"data:"):
-                continue
-            payload = line[5:].strip()
-            if payload == b"[DONE]":
-                if batch:
-                    yield batch
-                return
-            if payload:
-                batch.append(payload)
-        if batch:
-            yield batch
-    tail = buffer.strip()
-    if tail.startswith(b"data:"):
-        payload = tail[5:].strip()
-        if payload and payload != b"[DONE]":
-            yield [payload]
-
-
-async def sse_payloads(response: httpx.Response) -> AsyncIterator[bytes]:
-    """Each ``data:`` payload, one at a time."""
-    async for batch in sse_batches(response):
-        for payload in batch:
-            yield payload

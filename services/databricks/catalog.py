@@ -6,8 +6,8 @@ import hashlib
 import time
 from typing import Any
 
+from services.databricks.client import DatabricksClient, check_endpoint_name
 from services.errors import ModelNotFoundError
-from services.fmapi_client import FmapiClient, check_endpoint_name
 from services.settings import Settings
 
 LLM_TASKS = frozenset({"llm/v1/chat", "llm/v1/completions", "llm/v1/embeddings"})
@@ -35,7 +35,7 @@ def model_object(endpoint: dict[str, Any]) -> dict[str, Any]:
 
 
 class ModelCatalog:
-    def __init__(self, client: FmapiClient, settings: Settings) -> None:
+    def __init__(self, client: DatabricksClient, settings: Settings) -> None:
         self.client = client
         self.aliases = dict(settings.model_aliases)
         self.allowed = frozenset(settings.allowed_models)

@@ -11,16 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.errors import APIError
+from services.errors import UpstreamStreamError
+from services.translate.answers import created_of, finish_reason, model_of, new_id, usage_of
 from services.translate.content import as_dict, message_reasoning, split_content
-from services.translate.responses import created_of, finish_reason, model_of, new_id, usage_of
-
-
-class UpstreamStreamError(APIError):
-    """Databricks reported an error inside an already started stream."""
-
-    status = 502
-    default_code = "upstream_stream_error"
 
 
 def error_in_chunk(chunk: dict[str, Any]) -> UpstreamStreamError | None:

@@ -1,12 +1,12 @@
-"""Relay of an upstream SSE stream, normalised chunk by chunk, as OpenAI SSE bytes.
+"""Relay of an upstream SSE stream: Databricks chunks -> chat pivot chunks -> the door's events -> SSE bytes.
 
-The upstream status was checked before this starts, so anything that goes wrong here happens after
-the first byte: the client gets one ``data: {"error": ...}`` event and the end of the stream.
+The upstream status was checked before this starts, so anything that goes wrong here happens after the
+first byte: the door's translator gives its error event(s) and the stream ends. Framing (event names,
+what follows the last event) comes from the door's dialect.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
@@ -14,18 +14,18 @@ import anyio
 import httpx
 import orjson
 
-from services.errors import ProxyError
-from services.fmapi_client import sse_batches, transport_error
-from services.shutdown import ShuttingDownError, StreamRegistry
-from services.translate.streams import UpstreamStreamError
+from services.databricks.errors import transport_error
+from services.databricks.sse import sse_batches
+from services.dialects import Dialect, StreamTranslator
+from services.errors import ProxyError, ShuttingDownError, UpstreamStreamError
+from services.shutdown import StreamRegistry
 
-logger = logging.getLogger("proxy.stream")
-
-DONE = b"data: [DONE]\n\n"
 _MAX_EVENTS_PER_WRITE = 32
 
 
 class StreamNormalizer(Protocol):
+    """Databricks chunks -> chat pivot chunks (``services/translate/chunks.py``)."""
+
     usage: dict[str, Any] | None
 
     def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]: ...
@@ -33,19 +33,19 @@ class StreamNormalizer(Protocol):
     def finish(self) -> list[dict[str, Any]]: ...
 
 
-def sse_event(payload: dict[str, Any]) -> bytes:
-    return b"data: " + orjson.dumps(payload) + b"\n\n"
-
-
 async def relay(
     upstream: httpx.Response,
     normalizer: StreamNormalizer,
+    translator: StreamTranslator,
+    dialect: Dialect,
     registry: StreamRegistry,
     on_end: Callable[[ProxyError | None, bool], None],
 ) -> AsyncIterator[bytes]:
     """``on_end(error, completed)`` runs exactly once, also when the client goes away."""
     error: ProxyError | None = None
     completed = False
+    frame = dialect.frame
+    translate = translator.feed
     registry.open.add(upstream)
     try:
         first = True
@@ -59,7 +59,8 @@ async def relay(
                     except orjson.JSONDecodeError:
                         raise UpstreamStreamError("Databricks sent a malformed stream event.") from None
                     if isinstance(chunk, dict):
-                        events.extend(sse_event(out) for out in normalizer.feed(chunk))
+                        for pivot in normalizer.feed(chunk):
+                            events.extend(frame(event) for event in translate(pivot))
                     if events and (first or len(events) >= _MAX_EVENTS_PER_WRITE):
                         # the first event leaves at once (time to first token), bursts in bounded writes
                         first = False
@@ -71,7 +72,9 @@ async def relay(
                 raise
             if events:
                 yield b"".join(events)
-        yield b"".join([*(sse_event(out) for out in normalizer.finish()), DONE])
+        closing = [event for pivot in normalizer.finish() for event in translate(pivot)]
+        closing += translator.finish()
+        yield b"".join([*(frame(event) for event in closing), dialect.end_of_stream])
         completed = True
     except ProxyError as exc:
         error = exc
@@ -89,4 +92,4 @@ async def relay(
             await upstream.aclose()
         on_end(error, completed)
     if error is not None:
-        yield sse_event(error.body())
+        yield b"".join(frame(event) for event in translator.fail(error))

@@ -1,0 +1,69 @@
+"""The HTTP side of a front-door call: hand the chat pivot to the pipeline, answer with JSON or SSE."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from fastapi import Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.responses import Response
+
+from routes.deps import dialect_of, record_of, services_of, upstream_authorization
+from services.call import CLIENT_CLOSED
+from services.dialects import StreamTranslator
+from services.pipeline import Call
+from services.relay import StreamNormalizer
+from services.translate.requests import UpstreamRequest
+
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+Render = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _keepalive() -> ServerSentEvent:
+    return ServerSentEvent(comment="keep-alive")
+
+
+def json_response(payload: dict[str, Any]) -> Response:
+    return Response(orjson.dumps(payload), media_type="application/json")
+
+
+def _call(request: Request) -> Call:
+    return Call(record_of(request), request.receive, upstream_authorization(request, services_of(request)))
+
+
+async def respond_json(
+    request: Request,
+    model: str,
+    plan: UpstreamRequest,
+    normalize: Render,
+    render: Render | None = None,
+) -> Response:
+    """``normalize`` turns Databricks' answer into the pivot; ``render`` (the door's) the pivot into its answer."""
+    answer = await services_of(request).pipeline.answer(_call(request), model, plan, normalize)
+    if answer is None:
+        return Response(status_code=CLIENT_CLOSED)
+    return json_response(answer if render is None else render(answer))
+
+
+async def respond_stream(
+    request: Request,
+    model: str,
+    plan: UpstreamRequest,
+    normalizer: StreamNormalizer,
+    translator: StreamTranslator,
+) -> Response:
+    services = services_of(request)
+    events = await services.pipeline.stream(_call(request), model, plan, normalizer, translator, dialect_of(request))
+    return EventSourceResponse(
+        events,
+        headers=STREAM_HEADERS,
+        ping=services.settings.keepalive_seconds,
+        ping_message_factory=_keepalive,
+        sep="\n",
+        shutdown_event=services.streams.event,
+        # sse-starlette force-closes after its own grace; ours ends streams cleanly just before.
+        shutdown_grace_period=services.settings.shutdown_grace_seconds + 1.5,
+    )

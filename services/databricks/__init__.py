@@ -1,0 +1,1 @@
+"""Databricks Model Serving: the client, its transport, SSE reading, credentials, the model catalogue, error bodies."""

@@ -1,0 +1,191 @@
+"""One upstream call for any front door.
+
+A door hands over the chat pivot (an ``UpstreamRequest`` built from an OpenAI chat-family request); this
+resolves the model, bounds concurrency, attributes the call, sends it (to the fallbacks while Databricks
+answers 429/503 and nothing was relayed), cancels it when the client goes away or the deadline passes,
+and records usage from the normalised answer or chunks, before any door renders them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import orjson
+from starlette.types import Receive
+
+from services.call import CLIENT_CLOSED, CallRecord
+from services.databricks.catalog import ModelCatalog
+from services.databricks.client import DatabricksClient, UpstreamAnswer
+from services.dialects import Dialect, StreamTranslator
+from services.errors import ProxyError, UpstreamTimeoutError
+from services.limiter import ConcurrencyLimiter
+from services.metrics import Metrics
+from services.relay import StreamNormalizer, relay
+from services.settings import Settings
+from services.shutdown import StreamRegistry
+from services.translate.requests import UpstreamRequest, add_attribution
+
+T = TypeVar("T")
+_FALLBACK_STATUSES = frozenset({429, 503})
+
+
+@dataclass(slots=True)
+class Call:
+    """One front-door request on its way upstream."""
+
+    record: CallRecord
+    receive: Receive  # the client's side of the connection, watched for a disconnect
+    authorization: str  # for Databricks: the app's credentials or the calling user's token
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        client: DatabricksClient,
+        catalog: ModelCatalog,
+        limiter: ConcurrencyLimiter,
+        metrics: Metrics,
+        streams: StreamRegistry,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.catalog = catalog
+        self.limiter = limiter
+        self.metrics = metrics
+        self.streams = streams
+
+    async def answer(
+        self, call: Call, model: str, plan: UpstreamRequest, normalize: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The normalised answer (the chat pivot for chat), or None when the client went away."""
+        record = call.record
+        content = self._prepare(record, model, plan)
+        self.limiter.acquire()
+        started = time.perf_counter()
+        try:
+            work = self._with_fallbacks(
+                record, lambda endpoint: self.client.invoke(endpoint, content, call.authorization)
+            )
+            answer: UpstreamAnswer | None = await self._bounded(call, work)
+        finally:
+            self.limiter.release()
+            record.upstream_latency = time.perf_counter() - started
+        if answer is None:
+            return None
+        record.upstream_request_id = answer.request_id
+        out = normalize(answer.data)
+        usage = out.get("usage")
+        record.usage = usage if isinstance(usage, dict) else None
+        record.ttfb = time.perf_counter() - record.started
+        return out
+
+    async def stream(
+        self,
+        call: Call,
+        model: str,
+        plan: UpstreamRequest,
+        normalizer: StreamNormalizer,
+        translator: StreamTranslator,
+        dialect: Dialect,
+    ) -> AsyncIterator[bytes]:
+        """Open the upstream stream (failures until then are raised: the status is not committed yet) and
+        return the relay of its events, framed in ``dialect``."""
+        record = call.record
+        content = self._prepare(record, model, plan)
+        self.limiter.acquire()
+        started = time.perf_counter()
+        try:
+            upstream: httpx.Response = await self._with_fallbacks(
+                record, lambda endpoint: self.client.open_stream(endpoint, content, call.authorization)
+            )
+        except BaseException:
+            self.limiter.release()
+            record.upstream_latency = time.perf_counter() - started
+            raise
+        record.upstream_request_id = upstream.headers.get("x-request-id")
+        record.ttfb = time.perf_counter() - record.started
+        self.metrics.open_streams.inc()
+
+        def on_end(error: ProxyError | None, completed: bool) -> None:
+            self.metrics.open_streams.dec()
+            self.limiter.release()
+            record.upstream_latency = time.perf_counter() - started
+            record.usage = normalizer.usage
+            if error is not None:
+                record.error_type = error.kind
+                record.error_message = error.message
+            elif not completed:
+                record.error_type = "client_closed"
+
+        return relay(upstream, normalizer, translator, dialect, self.streams, on_end)
+
+    def _prepare(self, record: CallRecord, model: str, plan: UpstreamRequest) -> bytes:
+        record.model = model
+        record.endpoint = self.catalog.resolve(model)
+        record.stream = plan.stream
+        if self.settings.send_usage_context:
+            add_attribution(plan.body, record.request_id, record.caller)
+        return orjson.dumps(plan.body)
+
+    async def _with_fallbacks(self, record: CallRecord, send: Callable[[str], Awaitable[T]]) -> T:
+        """Send to the endpoint, or to its fallbacks while the answer is 429/503 (nothing relayed yet)."""
+        endpoint = record.endpoint
+        assert endpoint is not None
+        candidates = [endpoint, *self.settings.fallbacks.get(endpoint, ())]
+        last = len(candidates) - 1
+        for position, candidate in enumerate(candidates):
+            try:
+                result = await send(candidate)
+            except ProxyError as exc:
+                if position < last and exc.status in _FALLBACK_STATUSES:
+                    self.metrics.fallbacks.labels(endpoint, candidates[position + 1]).inc()
+                    continue
+                raise
+            record.endpoint = candidate
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _bounded(self, call: Call, work: Awaitable[T]) -> T | None:
+        """Await ``work``; cancel it when the client goes away (None) or after the deadline (504).
+
+        Uvicorn does not cancel a handler whose client disconnected; this does, so that Databricks
+        stops generating (and billing) for nobody. Plain asyncio: one small task and one timer.
+        """
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        reason: list[str] = []
+        receive = call.receive
+
+        def stop(why: str) -> None:
+            if not reason:
+                reason.append(why)
+                task.cancel()
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            stop("disconnect")
+
+        watcher = loop.create_task(watch())
+        timer = loop.call_later(self.settings.request_timeout, stop, "timeout")
+        try:
+            return await work
+        except asyncio.CancelledError:
+            if not reason:
+                raise
+            task.uncancel()
+            if reason[0] == "timeout":
+                raise UpstreamTimeoutError("Databricks did not finish the answer in time.") from None
+            call.record.status = CLIENT_CLOSED
+            call.record.error_type = "client_closed"
+            return None
+        finally:
+            timer.cancel()
+            watcher.cancel()
