@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from services.translate.content import as_dict, as_list, message_reasoning, split_content
+from services.translate.content import as_dict, as_list, message_reasoning, split_content, thinking_blocks
 
 FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
 _SERVICE_TIERS = frozenset({"auto", "default", "flex", "scale", "priority"})
@@ -96,7 +96,7 @@ def normalize_tool_calls(calls: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _message(raw: Any, legacy_functions: bool) -> dict[str, Any]:
+def _message(raw: Any, legacy_functions: bool, with_thinking_blocks: bool) -> dict[str, Any]:
     raw = raw if isinstance(raw, dict) else {}
     text, reasoning = split_content(raw.get("content"))
     reasoning = reasoning or message_reasoning(raw)
@@ -105,6 +105,10 @@ def _message(raw: Any, legacy_functions: bool) -> dict[str, Any]:
         message["refusal"] = None
     if reasoning is not None:
         message["reasoning_content"] = reasoning
+    if with_thinking_blocks:
+        blocks = thinking_blocks(raw.get("content"))
+        if blocks:
+            message["thinking_blocks"] = blocks
     calls = normalize_tool_calls(raw.get("tool_calls"))
     if calls:
         if legacy_functions:
@@ -114,12 +118,15 @@ def _message(raw: Any, legacy_functions: bool) -> dict[str, Any]:
     return message
 
 
-def chat_completion(data: dict[str, Any], *, requested_model: str, legacy_functions: bool = False) -> dict[str, Any]:
+def chat_completion(
+    data: dict[str, Any], *, requested_model: str, legacy_functions: bool = False, thinking_blocks: bool = False
+) -> dict[str, Any]:
+    """The chat pivot answer; ``thinking_blocks`` adds ``message.thinking_blocks`` (Databricks' reasoning parts)."""
     choices = []
     raw_choices = as_list(data.get("choices"))
     for position, raw in enumerate(raw_choices):
         raw = raw if isinstance(raw, dict) else {}
-        message = _message(raw.get("message"), legacy_functions)
+        message = _message(raw.get("message"), legacy_functions, thinking_blocks)
         reason = finish_reason(raw.get("finish_reason"))
         if message.get("tool_calls") and reason == "stop":
             reason = "tool_calls"

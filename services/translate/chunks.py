@@ -13,7 +13,7 @@ from typing import Any
 
 from services.errors import UpstreamStreamError
 from services.translate.answers import created_of, finish_reason, model_of, new_id, usage_of
-from services.translate.content import as_dict, message_reasoning, split_content
+from services.translate.content import as_dict, message_reasoning, split_content, thinking_blocks
 
 
 def error_in_chunk(chunk: dict[str, Any]) -> UpstreamStreamError | None:
@@ -138,9 +138,17 @@ class ChatStream(_StreamBase):
     object_name = "chat.completion.chunk"
     id_prefix = "chatcmpl"
 
-    def __init__(self, requested_model: str, include_usage: bool = False, legacy_functions: bool = False) -> None:
+    def __init__(
+        self,
+        requested_model: str,
+        include_usage: bool = False,
+        legacy_functions: bool = False,
+        thinking_blocks: bool = False,
+    ) -> None:
+        """``thinking_blocks`` adds ``delta.thinking_blocks``: each Databricks reasoning part of the chunk."""
         super().__init__(requested_model, include_usage)
         self.legacy_functions = legacy_functions
+        self.thinking_blocks = thinking_blocks
 
     def finish(self) -> list[dict[str, Any]]:
         return self._closing(lambda: {"delta": {}})
@@ -175,6 +183,10 @@ class ChatStream(_StreamBase):
             delta["content"] = ""
         if reasoning:
             delta["reasoning_content"] = reasoning
+        if self.thinking_blocks and content is not None and not isinstance(content, str):
+            blocks = thinking_blocks(content)
+            if blocks:
+                delta["thinking_blocks"] = blocks
         if "tool_calls" in raw_delta:
             calls = self._tool_calls(state, raw_delta["tool_calls"])
             if calls:

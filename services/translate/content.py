@@ -51,11 +51,47 @@ def message_reasoning(message: dict[str, Any]) -> str | None:
     return None
 
 
+def thinking_blocks(content: Any) -> list[dict[str, Any]]:
+    """Databricks ``reasoning`` parts as the pivot's thinking blocks, in order, signatures verbatim.
+
+    ``summary_text`` -> ``{"type": "thinking", "thinking", "signature"}`` (``""`` when none),
+    ``summary_encrypted_text`` -> ``{"type": "redacted_thinking", "data"}``.
+    """
+    if isinstance(content, dict):
+        content = [content]
+    blocks: list[dict[str, Any]] = []
+    if not isinstance(content, list):
+        return blocks
+    for part in content:
+        if not isinstance(part, dict) or part.get("type") != "reasoning":
+            continue
+        for summary in part.get("summary") or ():
+            if not isinstance(summary, dict):
+                continue
+            kind = summary.get("type", "summary_text")
+            if kind == "summary_text" and isinstance(summary.get("text"), str):
+                signature = summary.get("signature")
+                blocks.append(
+                    {
+                        "type": "thinking",
+                        "thinking": summary["text"],
+                        "signature": signature if isinstance(signature, str) else "",
+                    }
+                )
+            elif kind == "summary_encrypted_text" and isinstance(summary.get("data"), str):
+                blocks.append({"type": "redacted_thinking", "data": summary["data"]})
+    return blocks
+
+
 def reasoning_part(text: str, signature: str | None = None) -> dict[str, Any]:
     summary: dict[str, Any] = {"type": "summary_text", "text": text}
     if signature:
         summary["signature"] = signature
     return {"type": "reasoning", "summary": [summary]}
+
+
+def redacted_reasoning_part(data: str) -> dict[str, Any]:
+    return {"type": "reasoning", "summary": [{"type": "summary_encrypted_text", "data": data}]}
 
 
 def as_dict(value: Any) -> dict[str, Any]:

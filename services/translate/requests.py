@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from services.errors import InvalidRequestError, UnsupportedParameterError
-from services.translate.content import reasoning_part
+from services.translate.content import reasoning_part, redacted_reasoning_part
 from services.translate.policy import CHAT, COMPLETIONS, EMBEDDINGS, MESSAGE_KEYS, Action, Rule
 
 _EMPTY_SCHEMA = {"type": "object", "properties": {}}
@@ -89,7 +89,12 @@ def _assistant_content(message: dict[str, Any]) -> Any:
     content = message.get("content")
     parts: list[dict[str, Any]] = []
     for block in message.get("thinking_blocks") or ():
-        if isinstance(block, dict) and isinstance(block.get("thinking"), str):
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "redacted_thinking":
+            if isinstance(block.get("data"), str):
+                parts.append(redacted_reasoning_part(block["data"]))
+        elif isinstance(block.get("thinking"), str):
             parts.append(reasoning_part(block["thinking"], block.get("signature")))
     if not parts:
         reasoning = message.get("reasoning_content") or message.get("reasoning")

@@ -287,6 +287,7 @@ def test_thinking_blocks_keep_their_signature_and_win_over_reasoning_content() -
                     ],
                 },
                 {"type": "reasoning", "summary": [{"type": "summary_text", "text": "Second thought."}]},
+                {"type": "reasoning", "summary": [{"type": "summary_encrypted_text", "data": "opaque"}]},
                 {"type": "text", "text": "東京の現在の天気情報を取得します。"},
             ],
         }
