@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from routes.deps import dialect_of, record_of, services_of, upstream_authorization
 from services.call import CLIENT_CLOSED
-from services.dialects import StreamTranslator
+from services.dialects import Dialect, StreamTranslator
 from services.pipeline import Call
 from services.relay import StreamNormalizer
 from services.translate.requests import UpstreamRequest
@@ -54,9 +54,12 @@ async def respond_stream(
     plan: UpstreamRequest,
     normalizer: StreamNormalizer,
     translator: StreamTranslator,
+    dialect: Dialect | None = None,
 ) -> Response:
+    """``dialect`` frames the events; by default the dialect of the route's path (its errors' dialect too)."""
     services = services_of(request)
-    events = await services.pipeline.stream(_call(request), model, plan, normalizer, translator, dialect_of(request))
+    dialect = dialect or dialect_of(request)
+    events = await services.pipeline.stream(_call(request), model, plan, normalizer, translator, dialect)
     return EventSourceResponse(
         events,
         headers=STREAM_HEADERS,
