@@ -16,8 +16,9 @@ from services.databricks.credentials import CredentialError, UpstreamCredentials
 from services.dialects import DialectMap
 from services.dialects.openai import OPENAI
 from services.lifecycle import exit_on_startup_failure, start_services, stop_services
+from services.logs import configure_logging
 from services.metrics import Metrics
-from services.observability import RequestObserver, configure_logging
+from services.observability import RequestObserver
 from services.settings import Settings
 
 OPENAI_PREFIXES = ("/api/v1", "/v1")

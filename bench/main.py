@@ -140,6 +140,7 @@ class Bench:
             args.proxy_app,
             chunk_delay_ms=0.0,
             slow_chunk_delay_ms=self.plan.slow_delay_ms,
+            base_dir=Path(args.base_dir).resolve() if args.base_dir else None,
         )
         wanted = [t.strip() for t in args.targets.split(",") if t.strip()]
         unknown = [t for t in wanted if t not in ALL_TARGETS]
@@ -836,6 +837,12 @@ class Bench:
                     get("throughput", key, "litellm", "cpu_ms_per_req"),
                 )
             )
+            base = get("throughput", key, "ours-base", "cpu_ms_per_req")
+            if base is not None:
+                # this checkout against --base-dir (an earlier commit), per request
+                s[f"cpu_per_req_{key}_ours_over_ours_base"] = rnd(
+                    ratio(get("throughput", key, "ours", "cpu_ms_per_req"), base)
+                )
             bare = get("throughput", key, "ours-bare", "cpu_ms_per_req")
             if bare is not None:
                 # the cost of the request log line and the metrics, per request
@@ -849,6 +856,12 @@ class Bench:
         s["stream_c32_chunks_per_s_ours_over_litellm"] = rnd(
             ratio(get("streaming", "c32", "ours", "chunks_per_s"), get("streaming", "c32", "litellm", "chunks_per_s"))
         )
+        for key in ("c1", "c32"):
+            base = get("streaming", key, "ours-base", "cpu_us_per_chunk")
+            if base is not None:
+                s[f"cpu_per_chunk_stream_{key}_ours_over_ours_base"] = rnd(
+                    ratio(get("streaming", key, "ours", "cpu_us_per_chunk"), base)
+                )
         s["stream_c1_ttfb_p50_ms_ours"] = get("streaming", "c1", "ours", "ttfb_p50_ms")
         s["stream_c1_ttfb_p50_ms_litellm"] = get("streaming", "c1", "litellm", "ttfb_p50_ms")
         mem = res["memory"]
@@ -1058,6 +1071,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--profile", action="store_true", help="also py-spy our proxy under wrk (chat, c64)")
     p.add_argument("--proxy-dir", default=str(REPO_ROOT), help="directory to run `uvicorn <app>` in")
     p.add_argument("--proxy-app", default="app:app", help="ASGI app of our proxy")
+    p.add_argument(
+        "--base-dir", default=None, help="target ours-base: another checkout to compare with (e.g. a git worktree)"
+    )
     p.add_argument("--results-dir", default=str(RESULTS_DIR))
     p.add_argument("--no-save", action="store_true", help="do not write JSON results")
     return p.parse_args(argv)

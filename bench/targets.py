@@ -17,7 +17,7 @@ HOST = "127.0.0.1"
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 LITELLM_CONFIG = BENCH_DIR / "litellm_config.yaml"
-ALL_TARGETS = ("direct", "ours", "ours-bare", "litellm")
+ALL_TARGETS = ("direct", "ours", "ours-bare", "ours-base", "litellm")
 DEFAULT_TARGETS = ("direct", "ours", "litellm")
 
 # Endpoint names served by bench/upstream.py (and listed in bench/litellm_config.yaml).
@@ -29,6 +29,7 @@ DESCRIPTIONS = {
     "direct": "the static upstream itself (bench/upstream.py), no proxy",
     "ours": "uvicorn app:app --loop uvloop --http httptools --no-access-log --workers 1 (request log and metrics on)",
     "ours-bare": "ours with the request log line and metrics off (measures their cost)",
+    "ours-base": "ours as checked out in --base-dir (e.g. a git worktree of an earlier commit), same command",
     "litellm": "litellm --config bench/litellm_config.yaml (databricks/ provider, 1 uvicorn worker)",
 }
 
@@ -117,8 +118,10 @@ class Launcher:
         proxy_app: str,
         chunk_delay_ms: float,
         slow_chunk_delay_ms: float,
+        base_dir: Path | None = None,
     ) -> None:
         self.pm = pm
+        self.base_dir = base_dir
         self.token = token
         self.proxy_dir = proxy_dir
         self.proxy_app = proxy_app
@@ -154,7 +157,7 @@ class Launcher:
                 str(self.slow_chunk_delay_ms),
             ]
             cwd = REPO_ROOT
-        elif name in ("ours", "ours-bare"):
+        elif name in ("ours", "ours-bare", "ours-base"):
             argv = [
                 self.python,
                 "-m",
@@ -179,6 +182,10 @@ class Launcher:
             if name == "ours-bare":
                 env.update(PROXY_LOG_LEVEL="WARNING", PROXY_METRICS_ENABLED="false")
             cwd = self.proxy_dir
+            if name == "ours-base":
+                if self.base_dir is None:
+                    raise FileNotFoundError("ours-base needs --base-dir (a checkout of the proxy to compare with)")
+                cwd = self.base_dir
         elif name == "litellm":
             exe = self.litellm_exe()
             if exe is None:

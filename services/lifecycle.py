@@ -13,6 +13,7 @@ from services.databricks.catalog import ModelCatalog
 from services.databricks.client import DatabricksClient, build_http_client
 from services.databricks.credentials import UpstreamCredentials, resolve_credentials
 from services.limiter import ConcurrencyLimiter
+from services.logs import flush_logs, stop_logging
 from services.metrics import Metrics
 from services.pipeline import Pipeline
 from services.settings import Settings
@@ -79,16 +80,10 @@ def exit_on_startup_failure(error: Exception) -> NoReturn:
     os._exit(3)
 
 
-def flush_logs() -> None:
-    """Write out buffered log lines (the server may end the process by re-raising its signal)."""
-    for handler in logging.getLogger("proxy").handlers:
-        handler.flush()
-
-
 async def stop_services(services: Services) -> None:
     await services.streams.close()
     await services.credentials.close()
     await services.http.aclose()
     if services.emulator is not None:
         services.emulator.stop()
-    flush_logs()
+    stop_logging()

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import math
 import re
+import time
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 
 import httpx
 import orjson
@@ -81,17 +84,28 @@ def _parse_body(body: bytes) -> tuple[str | None, str | None]:
     return _clean(text), None
 
 
-def parse_retry_after(value: str | None, cap: int) -> int | None:
-    """Integer seconds, capped; HTTP-date forms and junk are treated as 1 second."""
+def parse_retry_after(value: str | None, cap: int, now: float | None = None) -> int | None:
+    """Whole seconds to wait, capped: from delay-seconds or an HTTP date (RFC 9110); junk is 1 second."""
     if value is None:
         return None
+    text = value.strip()
     try:
-        number = float(value.strip())
+        number = float(text)
     except ValueError:
-        number = 1.0
+        number = _seconds_until(text, time.time() if now is None else now)
     if math.isnan(number):
         number = 1.0
     return min(cap, max(0, int(min(number, cap))))
+
+
+def _seconds_until(date: str, now: float) -> float:
+    try:
+        moment = parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        return 1.0
+    if moment.tzinfo is None:  # HTTP dates are GMT
+        moment = moment.replace(tzinfo=UTC)
+    return math.ceil(moment.timestamp() - now)
 
 
 def from_databricks(status: int, body: bytes, retry_after: str | None = None, retry_after_cap: int = 60) -> ProxyError:

@@ -7,93 +7,22 @@ snapshot that served a request), or the requested name when Databricks reports n
 from __future__ import annotations
 
 import base64
-import math
 import sys
-import time
-import uuid
 from array import array
 from typing import Any
 
-import orjson
+from services.translate.content import as_list, message_reasoning, split_content, thinking_blocks
+from services.translate.fields import (
+    chat_finish_reason,
+    completion_finish_reason,
+    created_of,
+    model_of,
+    response_id,
+    tool_calls,
+    usage_of,
+)
 
-from services.translate.content import as_dict, as_list, message_reasoning, split_content, thinking_blocks
-
-FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
 _SERVICE_TIERS = frozenset({"auto", "default", "flex", "scale", "priority"})
-_FINISH_ALIASES = {
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "max_tokens": "length",
-    "tool_use": "tool_calls",
-}
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex}"
-
-
-def response_id(value: Any, prefix: str) -> str:
-    return value if isinstance(value, str) and value else new_id(prefix)
-
-
-def created_of(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return int(time.time())
-    return int(value)
-
-
-def model_of(value: Any, requested: str) -> str:
-    return value if isinstance(value, str) and value else requested
-
-
-def finish_reason(value: Any, default: str = "stop") -> str:
-    if isinstance(value, str):
-        if value in FINISH_REASONS:
-            return value
-        return _FINISH_ALIASES.get(value, default)
-    return default
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-def usage_of(usage: Any, *, completion: bool = True) -> dict[str, Any] | None:
-    """OpenAI usage with integer counts; Databricks extras (details, cache counts) are kept."""
-    if not isinstance(usage, dict):
-        return None
-    out = dict(usage)
-    prompt = _int(usage.get("prompt_tokens"))
-    out["prompt_tokens"] = prompt
-    if completion:
-        done = _int(usage.get("completion_tokens"))
-        out["completion_tokens"] = done
-        out["total_tokens"] = max(_int(usage.get("total_tokens")), prompt + done)
-    else:
-        out.pop("completion_tokens", None)
-        out["total_tokens"] = max(_int(usage.get("total_tokens")), prompt)
-    return out
-
-
-def normalize_tool_calls(calls: Any) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    if not isinstance(calls, list):
-        return out
-    for call in calls:
-        if not isinstance(call, dict):
-            continue
-        function = as_dict(call.get("function"))
-        arguments = function.get("arguments", "")
-        if not isinstance(arguments, str):
-            arguments = orjson.dumps(arguments).decode() if arguments is not None else ""
-        out.append(
-            {
-                "id": response_id(call.get("id"), "call"),
-                "type": "function",
-                "function": {"name": str(function.get("name") or ""), "arguments": arguments},
-            }
-        )
-    return out
 
 
 def _message(raw: Any, legacy_functions: bool, with_thinking_blocks: bool) -> dict[str, Any]:
@@ -109,7 +38,7 @@ def _message(raw: Any, legacy_functions: bool, with_thinking_blocks: bool) -> di
         blocks = thinking_blocks(raw.get("content"))
         if blocks:
             message["thinking_blocks"] = blocks
-    calls = normalize_tool_calls(raw.get("tool_calls"))
+    calls = tool_calls(raw.get("tool_calls"))
     if calls:
         if legacy_functions:
             message["function_call"] = calls[0]["function"]
@@ -127,11 +56,8 @@ def chat_completion(
     for position, raw in enumerate(raw_choices):
         raw = raw if isinstance(raw, dict) else {}
         message = _message(raw.get("message"), legacy_functions, thinking_blocks)
-        reason = finish_reason(raw.get("finish_reason"))
-        if message.get("tool_calls") and reason == "stop":
-            reason = "tool_calls"
-        if legacy_functions and message.get("function_call") and reason in ("stop", "tool_calls"):
-            reason = "function_call"
+        called = "tool_calls" in message or "function_call" in message
+        reason = chat_finish_reason(raw.get("finish_reason"), called, legacy_functions)
         choices.append(
             {
                 "index": position,
@@ -155,13 +81,12 @@ def completion(data: dict[str, Any], *, requested_model: str) -> dict[str, Any]:
     for position, raw in enumerate(raw_choices):
         raw = raw if isinstance(raw, dict) else {}
         text = raw.get("text")
-        reason = finish_reason(raw.get("finish_reason"))
         choices.append(
             {
                 "index": position,
                 "text": text if isinstance(text, str) else "",
                 "logprobs": raw.get("logprobs") if isinstance(raw.get("logprobs"), dict) else None,
-                "finish_reason": reason if reason in ("stop", "length", "content_filter") else "stop",
+                "finish_reason": completion_finish_reason(raw.get("finish_reason")),
             }
         )
     return _envelope(data, "text_completion", "cmpl", requested_model, choices)

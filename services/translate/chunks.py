@@ -12,8 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.errors import UpstreamStreamError
-from services.translate.answers import created_of, finish_reason, model_of, new_id, usage_of
 from services.translate.content import as_dict, message_reasoning, split_content, thinking_blocks
+from services.translate.fields import (
+    arguments_text,
+    chat_finish_reason,
+    completion_finish_reason,
+    created_of,
+    model_of,
+    new_id,
+    usage_of,
+)
 
 
 def error_in_chunk(chunk: dict[str, Any]) -> UpstreamStreamError | None:
@@ -154,10 +162,7 @@ class ChatStream(_StreamBase):
         return self._closing(lambda: {"delta": {}})
 
     def _final_reason(self, state: _ChoiceState) -> str:
-        """As for a finish_reason "stop" sent by Databricks: a choice that called tools finished with tool_calls."""
-        if not state.tool_slots:
-            return "stop"
-        return "function_call" if self.legacy_functions else "tool_calls"
+        return chat_finish_reason(None, bool(state.tool_slots), self.legacy_functions)
 
     def _choice(self, position: int, raw: dict[str, Any]) -> dict[str, Any] | None:
         state = self._state(position, raw)
@@ -204,12 +209,7 @@ class ChatStream(_StreamBase):
             choice["logprobs"] = raw["logprobs"]
         if has_reason:
             state.finished = True
-            final = finish_reason(reason)
-            if state.tool_slots and final == "stop":
-                final = "tool_calls"
-            if self.legacy_functions and final == "tool_calls":
-                final = "function_call"
-            choice["finish_reason"] = final
+            choice["finish_reason"] = chat_finish_reason(reason, bool(state.tool_slots), self.legacy_functions)
         return choice
 
     def _tool_calls(self, state: _ChoiceState, raw_calls: Any) -> list[dict[str, Any]]:
@@ -221,8 +221,7 @@ class ChatStream(_StreamBase):
             if not isinstance(call, dict):
                 continue
             function = as_dict(call.get("function"))
-            arguments = function.get("arguments")
-            arguments = arguments if isinstance(arguments, str) else ""
+            arguments = arguments_text(function.get("arguments"))
             call_id = call.get("id") if isinstance(call.get("id"), str) and call.get("id") else None
             raw_index: int = call["index"] if isinstance(call.get("index"), int) else position
             known = state.tool_slots.get(call_id) if call_id is not None else state.tool_slots.get(raw_index)
@@ -271,6 +270,5 @@ class CompletionStream(_StreamBase):
         }
         if has_reason:
             state.finished = True
-            final = finish_reason(reason)
-            choice["finish_reason"] = final if final in ("stop", "length", "content_filter") else "stop"
+            choice["finish_reason"] = completion_finish_reason(reason)
         return choice

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from services.errors import InvalidRequestError, UnsupportedParameterError
 from services.translate.content import reasoning_part, redacted_reasoning_part
+from services.translate.fields import tool_function
 from services.translate.policy import CHAT, COMPLETIONS, EMBEDDINGS, MESSAGE_KEYS, Action, Rule
 
 _EMPTY_SCHEMA = {"type": "object", "properties": {}}
@@ -71,14 +70,7 @@ def _text_of_parts(parts: list[Any]) -> str | None:
 
 
 def _tool_call(call: dict[str, Any]) -> dict[str, Any]:
-    function = dict(call.get("function") or {})
-    arguments = function.get("arguments", "")
-    if not isinstance(arguments, str):
-        arguments = orjson.dumps(arguments).decode()
-    out: dict[str, Any] = {
-        "type": "function",
-        "function": {"name": function.get("name"), "arguments": arguments},
-    }
+    out: dict[str, Any] = {"type": "function", "function": tool_function(call.get("function"))}
     if call.get("id"):
         out["id"] = call["id"]
     return out

@@ -287,7 +287,7 @@ def test_status_defaults_codes_when_databricks_gives_none() -> None:
         ("-3", "0"),
         ("60", "60"),
         ("3600", "60"),
-        ("Wed, 21 Oct 2015 07:28:00 GMT", "1"),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", "0"),
         ("soon", "1"),
         ("", "1"),
         (None, "1"),
@@ -306,6 +306,15 @@ def test_retry_after_cap_is_configurable() -> None:
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 500, 502, 504])
 def test_no_retry_after_for_other_statuses(status: int) -> None:
     assert from_databricks(status, b"", "5").headers == {}
+
+
+def test_retry_after_as_an_http_date_is_the_seconds_until_then() -> None:
+    now = 1445412480.0  # Wed, 21 Oct 2015 07:28:00 GMT
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:07 GMT", 60, now=now) == 7
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 60, now=now + 0.5) == 0
+    assert parse_retry_after("Wed, 21 Oct 2015 09:00:00 GMT", 60, now=now) == 60
+    assert parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", 60, now=now) == 0
+    assert parse_retry_after("Wed, 99 Foo 2015 07:28:00 GMT", 60, now=now) == 1
 
 
 def test_parse_retry_after() -> None:
