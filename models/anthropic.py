@@ -1,0 +1,341 @@
+"""Anthropic Messages wire models.
+
+Requests are validated with these models and tolerate fields and block types they do not know (the
+dialect decides what happens to each, and Anthropic adds new ones often); answers, stream events,
+``count_tokens`` and the model list are documented with them (``/docs``), while the hot path builds
+the answer dictionaries directly.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+
+ModelName = Annotated[str, Field(min_length=1, max_length=256, description="Anthropic model id, endpoint or alias")]
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# --------------------------------------------------------------------------------------------- request blocks
+
+
+class CacheControl(_Open):
+    type: str = "ephemeral"
+
+
+class TextBlock(_Open):
+    type: Literal["text"]
+    text: str
+    cache_control: CacheControl | None = None
+
+
+class Base64Source(_Open):
+    type: Literal["base64"]
+    media_type: str
+    data: str
+
+
+class UrlSource(_Open):
+    type: Literal["url"]
+    url: str
+
+
+class OtherSource(_Open):
+    type: str
+
+
+ImageSource = Annotated[
+    Annotated[Base64Source, Tag("base64")] | Annotated[UrlSource, Tag("url")] | Annotated[OtherSource, Tag("other")],
+    Discriminator(lambda v: _tag(v, ("base64", "url"))),
+]
+
+
+class ImageBlock(_Open):
+    type: Literal["image"]
+    source: ImageSource
+    cache_control: CacheControl | None = None
+
+
+class ToolUseBlock(_Open):
+    type: Literal["tool_use"]
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    input: dict[str, Any]
+    cache_control: CacheControl | None = None
+
+
+class ToolResultBlock(_Open):
+    type: Literal["tool_result"]
+    tool_use_id: str = Field(min_length=1)
+    content: str | list[ContentBlock] | None = None
+    is_error: bool | None = None
+    cache_control: CacheControl | None = None
+
+
+class ThinkingBlock(_Open):
+    type: Literal["thinking"]
+    thinking: str
+    signature: str
+
+
+class RedactedThinkingBlock(_Open):
+    type: Literal["redacted_thinking"]
+    data: str
+
+
+class OtherBlock(_Open):
+    """Block types this door does not translate (documents, server tool blocks, ...): the dialect decides."""
+
+    type: str
+
+
+_BLOCK_TAGS = ("text", "image", "tool_use", "tool_result", "thinking", "redacted_thinking")
+
+
+def _tag(value: Any, known: tuple[str, ...]) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return kind if kind in known else "other"
+
+
+ContentBlock = Annotated[
+    Annotated[TextBlock, Tag("text")]
+    | Annotated[ImageBlock, Tag("image")]
+    | Annotated[ToolUseBlock, Tag("tool_use")]
+    | Annotated[ToolResultBlock, Tag("tool_result")]
+    | Annotated[ThinkingBlock, Tag("thinking")]
+    | Annotated[RedactedThinkingBlock, Tag("redacted_thinking")]
+    | Annotated[OtherBlock, Tag("other")],
+    Discriminator(lambda v: _tag(v, _BLOCK_TAGS)),
+]
+ToolResultBlock.model_rebuild()
+
+
+class InputMessage(_Open):
+    # "system" is what Claude Code sends for mid-conversation system context.
+    role: Literal["user", "assistant", "system"]
+    content: str | list[ContentBlock]
+
+
+# --------------------------------------------------------------------------------------------- request
+
+
+class Tool(_Open):
+    """A client tool (``input_schema``) or a server tool (``type`` such as ``web_search_20250305``)."""
+
+    name: str = Field(min_length=1, max_length=256)
+    type: str | None = None
+    description: str | None = None
+    input_schema: dict[str, Any] | None = None
+    cache_control: CacheControl | None = None
+
+
+class ToolChoice(_Open):
+    type: Literal["auto", "any", "tool", "none"]
+    name: str | None = None
+    disable_parallel_tool_use: bool | None = None
+
+
+class Thinking(_Open):
+    type: Literal["enabled", "adaptive", "disabled"]
+    budget_tokens: int | None = Field(default=None, ge=1)
+    display: str | None = None
+
+
+class OutputConfig(_Open):
+    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
+    format: dict[str, Any] | None = None
+
+
+class Metadata(_Open):
+    user_id: str | None = None
+
+
+class _Prompt(_Open):
+    model: ModelName
+    messages: list[InputMessage]
+    system: str | list[TextBlock] | None = None
+    tools: list[Tool] | None = None
+    tool_choice: ToolChoice | None = None
+    thinking: Thinking | None = None
+    output_config: OutputConfig | None = None
+
+
+class MessagesRequest(_Prompt):
+    """``POST /v1/messages``."""
+
+    max_tokens: int = Field(ge=1)
+    stop_sequences: Annotated[list[str], Field(max_length=64)] | None = None
+    temperature: float | None = Field(default=None, ge=0, le=1)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    top_k: int | None = Field(default=None, ge=0)
+    metadata: Metadata | None = None
+    stream: bool | None = None
+
+
+class CountTokensRequest(_Prompt):
+    """``POST /v1/messages/count_tokens``."""
+
+
+# --------------------------------------------------------------------------------------------- answers
+
+
+class Usage(BaseModel):
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+
+
+class OutputText(BaseModel):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class OutputThinking(BaseModel):
+    type: Literal["thinking"] = "thinking"
+    thinking: str
+    signature: str
+
+
+class OutputRedactedThinking(BaseModel):
+    type: Literal["redacted_thinking"] = "redacted_thinking"
+    data: str
+
+
+class OutputToolUse(BaseModel):
+    type: Literal["tool_use"] = "tool_use"
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+OutputBlock = Annotated[
+    OutputText | OutputThinking | OutputRedactedThinking | OutputToolUse, Field(discriminator="type")
+]
+StopReason = Literal["end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal"]
+
+
+class Message(BaseModel):
+    """The answer of ``POST /v1/messages`` (without ``stream``)."""
+
+    id: str
+    type: Literal["message"] = "message"
+    role: Literal["assistant"] = "assistant"
+    model: str
+    content: list[OutputBlock]
+    stop_reason: StopReason | None
+    stop_sequence: str | None = None
+    usage: Usage
+
+
+class TokenCount(BaseModel):
+    input_tokens: int
+
+
+class ModelInfo(BaseModel):
+    type: Literal["model"] = "model"
+    id: str
+    display_name: str
+    created_at: str
+
+
+class ModelList(BaseModel):
+    data: list[ModelInfo]
+    has_more: bool
+    first_id: str | None
+    last_id: str | None
+
+
+class ErrorDetail(BaseModel):
+    type: str
+    message: str
+
+
+class ErrorEnvelope(BaseModel):
+    type: Literal["error"] = "error"
+    error: ErrorDetail
+    request_id: str | None = None
+
+
+# --------------------------------------------------------------------------------------------- stream events
+
+
+class MessageStartEvent(BaseModel):
+    type: Literal["message_start"] = "message_start"
+    message: Message
+
+
+class ContentBlockStartEvent(BaseModel):
+    type: Literal["content_block_start"] = "content_block_start"
+    index: int
+    content_block: OutputBlock
+
+
+class TextDelta(BaseModel):
+    type: Literal["text_delta"] = "text_delta"
+    text: str
+
+
+class InputJsonDelta(BaseModel):
+    type: Literal["input_json_delta"] = "input_json_delta"
+    partial_json: str
+
+
+class ThinkingDelta(BaseModel):
+    type: Literal["thinking_delta"] = "thinking_delta"
+    thinking: str
+
+
+class SignatureDelta(BaseModel):
+    type: Literal["signature_delta"] = "signature_delta"
+    signature: str
+
+
+class ContentBlockDeltaEvent(BaseModel):
+    type: Literal["content_block_delta"] = "content_block_delta"
+    index: int
+    delta: Annotated[TextDelta | InputJsonDelta | ThinkingDelta | SignatureDelta, Field(discriminator="type")]
+
+
+class ContentBlockStopEvent(BaseModel):
+    type: Literal["content_block_stop"] = "content_block_stop"
+    index: int
+
+
+class MessageDeltaBody(BaseModel):
+    stop_reason: StopReason | None
+    stop_sequence: str | None = None
+
+
+class MessageDeltaEvent(BaseModel):
+    type: Literal["message_delta"] = "message_delta"
+    delta: MessageDeltaBody
+    usage: Usage
+
+
+class MessageStopEvent(BaseModel):
+    type: Literal["message_stop"] = "message_stop"
+
+
+class PingEvent(BaseModel):
+    type: Literal["ping"] = "ping"
+
+
+class ErrorEvent(ErrorEnvelope):
+    """The last event of a stream that failed after its first byte."""
+
+
+StreamEvent = Annotated[
+    MessageStartEvent
+    | ContentBlockStartEvent
+    | ContentBlockDeltaEvent
+    | ContentBlockStopEvent
+    | MessageDeltaEvent
+    | MessageStopEvent
+    | PingEvent
+    | ErrorEvent,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,65 @@
+"""The Anthropic error envelope, built from the dialect-neutral ``ProxyError``.
+
+``{"type": "error", "error": {"type": <type>, "message": <text>}, "request_id": <id>}`` with the type
+Anthropic's SDKs map to their exception classes. Statuses pass through (with ``Retry-After``); only
+the type depends on the door.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.errors import InvalidRequestError, ProxyError
+
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    503: "overloaded_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+
+
+def error_type(status: int) -> str:
+    return ERROR_TYPES.get(status, "invalid_request_error" if status < 500 else "api_error")
+
+
+def error_body(error: ProxyError, request_id: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": "error", "error": {"type": error_type(error.status), "message": error.message}}
+    if request_id:
+        body["request_id"] = request_id
+    return body
+
+
+def error_headers(error: ProxyError, request_id: str | None = None) -> dict[str, str]:
+    headers = dict(error.headers)
+    if request_id:
+        headers["request-id"] = request_id
+    return headers
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    """Anthropic names fields with dots and indices (``messages.0.content.1.text``), union branches left out."""
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(str(part))
+        elif isinstance(part, str) and part not in ("body", "str") and not part.startswith(("list[", "function-")):
+            parts.append(part)
+    return ".".join(parts)
+
+
+def validation_error(errors: list[dict[str, Any]]) -> InvalidRequestError:
+    """The most specific of pydantic's errors (the deepest location), as Anthropic words them."""
+    if not errors:
+        return InvalidRequestError("Invalid request.")
+    first = max(errors, key=lambda e: len(e.get("loc", ())))
+    where = _location(first.get("loc", ()))
+    message = str(first.get("msg", "Invalid value"))[:300]
+    return InvalidRequestError(f"{where}: {message}" if where else message, param=where or None)

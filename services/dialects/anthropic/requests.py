@@ -1,0 +1,244 @@
+"""Anthropic Messages request -> chat pivot request (pure, over an already validated dictionary).
+
+The pivot is an OpenAI chat request; the chat translation turns it into the Databricks body. Only
+fields with a chat meaning are written, so Anthropic-only fields never reach Databricks' strict
+decoder. Choices that are not obvious:
+
+- ``system`` (string or text blocks) and ``system``-role messages (Claude Code's mid-conversation
+  context) become one leading system message, in order: Databricks' Claude takes one system prompt.
+- A user message's ``tool_result`` blocks become ``tool`` messages (in order), the rest of its blocks
+  one user message after them, as chat expects.
+- Thinking blocks are replayed verbatim as ``thinking_blocks`` for Claude (signatures untouched, in
+  order); other families cannot verify them and get none.
+- ``cache_control`` stays on text blocks for Claude (Databricks honours it) and is dropped elsewhere.
+- Empty text blocks are dropped (Databricks' Claude rejects them); an empty tool result says so.
+- Server tools (Anthropic runs them, Databricks cannot) are dropped and named in ``dropped``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from services.dialects.anthropic.family import Family, Kind, family_of, reasoning_fields, wants_thinking
+
+EMPTY_TOOL_RESULT = "(no output)"
+# Claude Code's first system block is billing metadata for Anthropic, not instructions for a model.
+_BILLING_HEADER = "x-anthropic-billing-header:"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatTranslation:
+    """The pivot request and what the door must remember for the answer."""
+
+    body: dict[str, Any]
+    stream: bool
+    thinking: bool  # reasoning goes back to the client as thinking blocks
+    dropped: tuple[str, ...] = ()  # server tools and block types the proxy cannot serve, for the log line
+
+
+def _text_part(block: dict[str, Any], claude: bool) -> dict[str, Any] | None:
+    text = block.get("text")
+    if not isinstance(text, str) or not text:
+        return None
+    part: dict[str, Any] = {"type": "text", "text": text}
+    if claude and block.get("cache_control") is not None:
+        part["cache_control"] = block["cache_control"]
+    return part
+
+
+def _image_part(block: dict[str, Any]) -> dict[str, Any] | None:
+    source = block.get("source") or {}
+    if source.get("type") == "base64":
+        url = f"data:{source.get('media_type')};base64,{source.get('data')}"
+    elif source.get("type") == "url":
+        url = str(source.get("url"))
+    else:
+        return None
+    return {"type": "image_url", "image_url": {"url": url}}
+
+
+def _document_text(block: dict[str, Any]) -> dict[str, Any] | None:
+    source = block.get("source") or {}
+    if source.get("type") == "text" and isinstance(source.get("data"), str) and source["data"]:
+        return {"type": "text", "text": source["data"]}
+    return None
+
+
+class _Builder:
+    def __init__(self, family: Family) -> None:
+        self.claude = family.kind is Kind.CLAUDE
+        self.system: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
+        self.dropped: list[str] = []
+
+    def drop(self, what: str) -> None:
+        if what not in self.dropped:
+            self.dropped.append(what)
+
+    def add_system(self, content: Any) -> None:
+        if isinstance(content, str):
+            if content:
+                self.system.append({"type": "text", "text": content})
+            return
+        for block in content or ():
+            if block.get("type") != "text" or str(block.get("text", "")).startswith(_BILLING_HEADER):
+                continue
+            part = _text_part(block, self.claude)
+            if part is not None:
+                self.system.append(part)
+
+    def _parts(self, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        parts: list[dict[str, Any]] = []
+        for block in blocks:
+            kind = block.get("type")
+            part: dict[str, Any] | None
+            if kind == "text":
+                part = _text_part(block, self.claude)
+            elif kind == "image":
+                part = _image_part(block)
+                if part is None:
+                    self.drop("image source " + str((block.get("source") or {}).get("type")))
+            elif kind == "document":
+                part = _document_text(block)
+                if part is None:
+                    self.drop("document")
+            elif kind in ("thinking", "redacted_thinking"):
+                part = None  # only meaningful in assistant turns
+            else:
+                part = None
+                self.drop(str(kind))
+            if part is not None:
+                parts.append(part)
+        return parts
+
+    def add_user(self, content: Any) -> None:
+        if isinstance(content, str):
+            if content:
+                self.messages.append({"role": "user", "content": content})
+            return
+        rest: list[dict[str, Any]] = []
+        for block in content:
+            if block.get("type") == "tool_result":
+                self.messages.append(self._tool_message(block))
+            else:
+                rest.append(block)
+        parts = self._parts(rest)
+        if parts:
+            self.messages.append({"role": "user", "content": parts})
+
+    def _tool_message(self, block: dict[str, Any]) -> dict[str, Any]:
+        content = block.get("content")
+        value: Any
+        if isinstance(content, list):
+            parts = self._parts(content)
+            value = parts if any(p["type"] != "text" for p in parts) else "\n".join(p["text"] for p in parts)
+        else:
+            value = content if isinstance(content, str) else ""
+        return {"role": "tool", "tool_call_id": block["tool_use_id"], "content": value or EMPTY_TOOL_RESULT}
+
+    def add_assistant(self, content: Any) -> None:
+        if isinstance(content, str):
+            if content:
+                self.messages.append({"role": "assistant", "content": content})
+            return
+        texts: list[str] = []
+        calls: list[dict[str, Any]] = []
+        thinking: list[dict[str, Any]] = []
+        for block in content:
+            kind = block.get("type")
+            if kind == "text":
+                if block.get("text"):
+                    texts.append(block["text"])
+            elif kind == "tool_use":
+                arguments = orjson.dumps(block.get("input") or {}).decode()
+                calls.append(
+                    {"id": block["id"], "type": "function", "function": {"name": block["name"], "arguments": arguments}}
+                )
+            elif kind == "thinking":
+                if self.claude:
+                    thinking.append(
+                        {"type": "thinking", "thinking": block["thinking"], "signature": block["signature"]}
+                    )
+            elif kind == "redacted_thinking":
+                if self.claude:
+                    thinking.append({"type": "redacted_thinking", "data": block["data"]})
+            else:
+                self.drop(str(kind))
+        if not texts and not calls:
+            return  # nothing a model can be shown; Databricks' Claude rejects an empty turn
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}
+        if calls:
+            message["tool_calls"] = calls
+        if thinking:
+            message["thinking_blocks"] = thinking
+        self.messages.append(message)
+
+    def tools(self, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for tool in tools:
+            if tool.get("type") not in (None, "custom") or tool.get("input_schema") is None:
+                self.drop(f"server tool {tool.get('type') or tool.get('name')}")
+                continue
+            function: dict[str, Any] = {"name": tool["name"], "parameters": tool["input_schema"]}
+            if tool.get("description"):
+                function["description"] = tool["description"]
+            out.append({"type": "function", "function": function})
+        return out
+
+
+def _tool_choice(choice: dict[str, Any]) -> Any:
+    kind = choice.get("type")
+    if kind == "any":
+        return "required"
+    if kind == "tool":
+        return {"type": "function", "function": {"name": choice.get("name")}}
+    return kind  # "auto" and "none" mean the same in chat
+
+
+def to_chat(payload: dict[str, Any], endpoint: str) -> ChatTranslation:
+    """The chat pivot request for a validated Messages request going to ``endpoint``."""
+    family = family_of(endpoint)
+    builder = _Builder(family)
+    builder.add_system(payload.get("system"))
+    for message in payload["messages"]:
+        role = message["role"]
+        if role == "system":
+            builder.add_system(message["content"])
+        elif role == "user":
+            builder.add_user(message["content"])
+        else:
+            builder.add_assistant(message["content"])
+    messages = builder.messages
+    if builder.system:
+        if builder.claude and any("cache_control" in p for p in builder.system):
+            system: Any = builder.system
+        else:
+            system = "\n\n".join(p["text"] for p in builder.system)
+        messages = [{"role": "system", "content": system}, *messages]
+
+    body: dict[str, Any] = {"model": payload["model"], "messages": messages, "max_tokens": payload["max_tokens"]}
+    for key in ("temperature", "top_p", "top_k"):
+        if payload.get(key) is not None:
+            body[key] = payload[key]
+    if payload.get("stop_sequences"):
+        body["stop"] = payload["stop_sequences"]
+    tools = builder.tools(payload.get("tools") or [])
+    choice = payload.get("tool_choice")
+    if tools:
+        body["tools"] = tools
+        if choice is not None:
+            body["tool_choice"] = _tool_choice(choice)
+            if choice.get("disable_parallel_tool_use"):
+                body["parallel_tool_calls"] = False
+    user = (payload.get("metadata") or {}).get("user_id")
+    if isinstance(user, str) and user:
+        body["user"] = user
+    body.update(reasoning_fields(payload, family))
+    stream = payload.get("stream") is True
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return ChatTranslation(body=body, stream=stream, thinking=wants_thinking(payload), dropped=tuple(builder.dropped))
