@@ -7,13 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from routes import chat, completions, embeddings, health, models
+from routes import anthropic, chat, completions, embeddings, health, models
 from routes import metrics as metrics_routes
 from routes.docs import install_openapi
 from routes.errors import register_error_handlers
 from routes.middleware import ApiKeys, RequestContextMiddleware, RouteTable
 from services.databricks.credentials import CredentialError, UpstreamCredentials
 from services.dialects import DialectMap
+from services.dialects.anthropic import ANTHROPIC
 from services.dialects.openai import OPENAI
 from services.lifecycle import exit_on_startup_failure, start_services, stop_services
 from services.logs import configure_logging
@@ -22,6 +23,7 @@ from services.observability import RequestObserver
 from services.settings import Settings
 
 OPENAI_PREFIXES = ("/api/v1", "/v1")
+ANTHROPIC_PREFIXES = ("/api/anthropic/v1", "/anthropic/v1")
 
 
 def create_app(settings: Settings | None = None, *, credentials: UpstreamCredentials | None = None) -> FastAPI:
@@ -49,12 +51,17 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
     )
     # Each door: its path prefixes, its dialect (errors and stream framing), its routers.
     dialects = DialectMap(default=OPENAI)
-    doors = [(OPENAI_PREFIXES, OPENAI, (chat, completions, embeddings, models))]
+    doors = [
+        (OPENAI_PREFIXES, OPENAI, (chat, completions, embeddings, models)),
+        (ANTHROPIC_PREFIXES, ANTHROPIC, (anthropic,)),
+    ]
     mounted = [("", health.router), ("", metrics_routes.router)]
     for prefixes, dialect, modules in doors:
         for prefix in prefixes:
             dialects.register(prefix + "/", dialect)
             mounted += [(prefix, module.router) for module in modules]
+    for prefix in ("/api/anthropic/", "/anthropic/"):  # unknown routes there answer in Anthropic's envelope too
+        dialects.register(prefix, ANTHROPIC)
     for prefix, router in mounted:
         app.include_router(router, prefix=prefix)
     register_error_handlers(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -92,6 +93,21 @@ class ChatPlan:
         return tokens + len(self.words)
 
 
+_DIRECTED_CALL = re.compile(r"\bcall (\w+) with (\{.*\})", re.DOTALL)
+
+
+def _directed_call(subject: str, tools: list[dict[str, Any]]) -> ToolCallPlan | None:
+    """``call <tool> with {json}`` in the prompt makes exactly that call, so agents' own tools can be driven."""
+    found = _DIRECTED_CALL.search(subject)
+    if found is None or found.group(1) not in {tool["function"]["name"] for tool in tools}:
+        return None
+    try:
+        arguments = orjson.loads(found.group(2))
+    except orjson.JSONDecodeError:
+        return None
+    return ToolCallPlan(name=found.group(1), arguments=orjson.dumps(arguments).decode())
+
+
 def _tool_name(tools: list[dict[str, Any]], tool_choice: Any) -> str:
     if isinstance(tool_choice, dict):
         name = (tool_choice.get("function") or {}).get("name")
@@ -119,7 +135,9 @@ def plan_chat(body: dict[str, Any], style: Style) -> ChatPlan:
     prompt_tokens = count_prompt_tokens(messages)
 
     if use_tool:
-        call = ToolCallPlan(name=_tool_name(tools, tool_choice), arguments=tool_arguments(subject))
+        call = _directed_call(subject, tools) or ToolCallPlan(
+            name=_tool_name(tools, tool_choice), arguments=tool_arguments(subject)
+        )
         words: tuple[str, ...] = tuple(CLAUDE_TOOL_TEXT.split()) if style == "claude" else ()
         return ChatPlan(prompt_tokens, n, reasoning, words, bool(words), "tool_calls", call)
 

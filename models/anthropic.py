@@ -22,71 +22,73 @@ class _Open(BaseModel):
 # --------------------------------------------------------------------------------------------- request blocks
 
 
-class CacheControl(_Open):
+class CacheControlParam(_Open):
     type: str = "ephemeral"
 
 
-class TextBlock(_Open):
+class TextBlockParam(_Open):
     type: Literal["text"]
     text: str
-    cache_control: CacheControl | None = None
+    cache_control: CacheControlParam | None = None
 
 
-class Base64Source(_Open):
+class Base64ImageSource(_Open):
     type: Literal["base64"]
     media_type: str
     data: str
 
 
-class UrlSource(_Open):
+class UrlImageSource(_Open):
     type: Literal["url"]
     url: str
 
 
-class OtherSource(_Open):
+class OtherImageSource(_Open):
     type: str
 
 
-ImageSource = Annotated[
-    Annotated[Base64Source, Tag("base64")] | Annotated[UrlSource, Tag("url")] | Annotated[OtherSource, Tag("other")],
+ImageSourceParam = Annotated[
+    Annotated[Base64ImageSource, Tag("base64")]
+    | Annotated[UrlImageSource, Tag("url")]
+    | Annotated[OtherImageSource, Tag("other")],
     Discriminator(lambda v: _tag(v, ("base64", "url"))),
 ]
 
 
-class ImageBlock(_Open):
+class ImageBlockParam(_Open):
     type: Literal["image"]
-    source: ImageSource
-    cache_control: CacheControl | None = None
+    source: ImageSourceParam
+    cache_control: CacheControlParam | None = None
 
 
-class ToolUseBlock(_Open):
+class ToolUseBlockParam(_Open):
     type: Literal["tool_use"]
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
     input: dict[str, Any]
-    cache_control: CacheControl | None = None
+    cache_control: CacheControlParam | None = None
 
 
-class ToolResultBlock(_Open):
+class ToolResultBlockParam(_Open):
     type: Literal["tool_result"]
     tool_use_id: str = Field(min_length=1)
-    content: str | list[ContentBlock] | None = None
+    content: str | list[ContentBlockParam] | None = None
     is_error: bool | None = None
-    cache_control: CacheControl | None = None
+    cache_control: CacheControlParam | None = None
 
 
-class ThinkingBlock(_Open):
+class ThinkingBlockParam(_Open):
     type: Literal["thinking"]
     thinking: str
     signature: str
 
 
-class RedactedThinkingBlock(_Open):
+class RedactedThinkingBlockParam(_Open):
     type: Literal["redacted_thinking"]
     data: str
 
 
-class OtherBlock(_Open):
+class OtherBlockParam(_Open):
     """Block types this door does not translate (documents, server tool blocks, ...): the dialect decides."""
 
     type: str
@@ -100,67 +102,67 @@ def _tag(value: Any, known: tuple[str, ...]) -> str:
     return kind if kind in known else "other"
 
 
-ContentBlock = Annotated[
-    Annotated[TextBlock, Tag("text")]
-    | Annotated[ImageBlock, Tag("image")]
-    | Annotated[ToolUseBlock, Tag("tool_use")]
-    | Annotated[ToolResultBlock, Tag("tool_result")]
-    | Annotated[ThinkingBlock, Tag("thinking")]
-    | Annotated[RedactedThinkingBlock, Tag("redacted_thinking")]
-    | Annotated[OtherBlock, Tag("other")],
+ContentBlockParam = Annotated[
+    Annotated[TextBlockParam, Tag("text")]
+    | Annotated[ImageBlockParam, Tag("image")]
+    | Annotated[ToolUseBlockParam, Tag("tool_use")]
+    | Annotated[ToolResultBlockParam, Tag("tool_result")]
+    | Annotated[ThinkingBlockParam, Tag("thinking")]
+    | Annotated[RedactedThinkingBlockParam, Tag("redacted_thinking")]
+    | Annotated[OtherBlockParam, Tag("other")],
     Discriminator(lambda v: _tag(v, _BLOCK_TAGS)),
 ]
-ToolResultBlock.model_rebuild()
+ToolResultBlockParam.model_rebuild()
 
 
-class InputMessage(_Open):
+class MessageParam(_Open):
     # "system" is what Claude Code sends for mid-conversation system context.
     role: Literal["user", "assistant", "system"]
-    content: str | list[ContentBlock]
+    content: str | list[ContentBlockParam]
 
 
 # --------------------------------------------------------------------------------------------- request
 
 
-class Tool(_Open):
+class MessagesTool(_Open):
     """A client tool (``input_schema``) or a server tool (``type`` such as ``web_search_20250305``)."""
 
     name: str = Field(min_length=1, max_length=256)
     type: str | None = None
     description: str | None = None
     input_schema: dict[str, Any] | None = None
-    cache_control: CacheControl | None = None
+    cache_control: CacheControlParam | None = None
 
 
-class ToolChoice(_Open):
+class MessagesToolChoice(_Open):
     type: Literal["auto", "any", "tool", "none"]
     name: str | None = None
     disable_parallel_tool_use: bool | None = None
 
 
-class Thinking(_Open):
+class ThinkingConfig(_Open):
     type: Literal["enabled", "adaptive", "disabled"]
     budget_tokens: int | None = Field(default=None, ge=1)
     display: str | None = None
 
 
-class OutputConfig(_Open):
+class MessagesOutputConfig(_Open):
     effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
     format: dict[str, Any] | None = None
 
 
-class Metadata(_Open):
+class MessagesMetadata(_Open):
     user_id: str | None = None
 
 
 class _Prompt(_Open):
     model: ModelName
-    messages: list[InputMessage]
-    system: str | list[TextBlock] | None = None
-    tools: list[Tool] | None = None
-    tool_choice: ToolChoice | None = None
-    thinking: Thinking | None = None
-    output_config: OutputConfig | None = None
+    messages: list[MessageParam]
+    system: str | list[TextBlockParam] | None = None
+    tools: list[MessagesTool] | None = None
+    tool_choice: MessagesToolChoice | None = None
+    thinking: ThinkingConfig | None = None
+    output_config: MessagesOutputConfig | None = None
 
 
 class MessagesRequest(_Prompt):
@@ -171,7 +173,7 @@ class MessagesRequest(_Prompt):
     temperature: float | None = Field(default=None, ge=0, le=1)
     top_p: float | None = Field(default=None, ge=0, le=1)
     top_k: int | None = Field(default=None, ge=0)
-    metadata: Metadata | None = None
+    metadata: MessagesMetadata | None = None
     stream: bool | None = None
 
 
@@ -182,7 +184,7 @@ class CountTokensRequest(_Prompt):
 # --------------------------------------------------------------------------------------------- answers
 
 
-class Usage(BaseModel):
+class MessagesUsage(BaseModel):
     input_tokens: int
     output_tokens: int
     cache_creation_input_tokens: int | None = None
@@ -228,35 +230,35 @@ class Message(BaseModel):
     content: list[OutputBlock]
     stop_reason: StopReason | None
     stop_sequence: str | None = None
-    usage: Usage
+    usage: MessagesUsage
 
 
 class TokenCount(BaseModel):
     input_tokens: int
 
 
-class ModelInfo(BaseModel):
+class AnthropicModelInfo(BaseModel):
     type: Literal["model"] = "model"
     id: str
     display_name: str
     created_at: str
 
 
-class ModelList(BaseModel):
-    data: list[ModelInfo]
+class AnthropicModelList(BaseModel):
+    data: list[AnthropicModelInfo]
     has_more: bool
     first_id: str | None
     last_id: str | None
 
 
-class ErrorDetail(BaseModel):
+class AnthropicErrorDetail(BaseModel):
     type: str
     message: str
 
 
-class ErrorEnvelope(BaseModel):
+class AnthropicErrorResponse(BaseModel):
     type: Literal["error"] = "error"
-    error: ErrorDetail
+    error: AnthropicErrorDetail
     request_id: str | None = None
 
 
@@ -313,7 +315,7 @@ class MessageDeltaBody(BaseModel):
 class MessageDeltaEvent(BaseModel):
     type: Literal["message_delta"] = "message_delta"
     delta: MessageDeltaBody
-    usage: Usage
+    usage: MessagesUsage
 
 
 class MessageStopEvent(BaseModel):
@@ -324,7 +326,7 @@ class PingEvent(BaseModel):
     type: Literal["ping"] = "ping"
 
 
-class ErrorEvent(ErrorEnvelope):
+class AnthropicErrorEvent(AnthropicErrorResponse):
     """The last event of a stream that failed after its first byte."""
 
 
@@ -336,6 +338,6 @@ StreamEvent = Annotated[
     | MessageDeltaEvent
     | MessageStopEvent
     | PingEvent
-    | ErrorEvent,
+    | AnthropicErrorEvent,
     Field(discriminator="type"),
 ]

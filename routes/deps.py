@@ -3,6 +3,7 @@ the caller's identity."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -15,7 +16,7 @@ from services.container import Services
 from services.databricks.credentials import user_authorization
 from services.dialects import Dialect
 from services.dialects.openai import OPENAI
-from services.errors import InvalidRequestError, RequestTooLargeError
+from services.errors import InvalidRequestError, ProxyError, RequestTooLargeError
 
 
 def services_of(request: Request) -> Services:
@@ -60,8 +61,12 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_payload(request: Request, model: type[BaseModel]) -> dict[str, Any]:
-    """The JSON body as a dictionary, validated against ``model`` (errors name the parameter)."""
+async def read_payload(
+    request: Request,
+    model: type[BaseModel],
+    invalid: Callable[[list[dict[str, Any]]], ProxyError] = validation_error,
+) -> dict[str, Any]:
+    """The JSON body as a dictionary, validated against ``model`` (``invalid`` words the error, naming the field)."""
     raw = await read_body(request, services_of(request).settings.max_body_bytes)
     if not raw.strip():
         raise InvalidRequestError("The request body is empty; send a JSON object.")
@@ -74,5 +79,5 @@ async def read_payload(request: Request, model: type[BaseModel]) -> dict[str, An
     try:
         model.model_validate(payload)
     except ValidationError as exc:
-        raise validation_error(exc.errors(include_url=False, include_input=False)) from None
+        raise invalid([dict(e) for e in exc.errors(include_url=False, include_input=False)]) from None
     return payload

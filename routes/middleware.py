@@ -161,6 +161,9 @@ class RequestContextMiddleware:
         state["call"] = record
         state["dialect"] = policy.dialect
         request_id_bytes = record.request_id.encode()
+        id_headers = [(b"x-request-id", request_id_bytes)]
+        if policy.dialect.id_header is not None:
+            id_headers.append((policy.dialect.id_header, request_id_bytes))
         started = False
         self.observer.start(record)
 
@@ -169,7 +172,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 record.status = message["status"]
-                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id_bytes)]
+                message["headers"] = [*message.get("headers", ()), *id_headers]
             await send(message)
 
         try:

@@ -26,6 +26,13 @@ def _keepalive() -> ServerSentEvent:
     return ServerSentEvent(comment="keep-alive")
 
 
+def _keepalive_of(dialect: Dialect) -> Callable[[], ServerSentEvent]:
+    if dialect.ping is None:
+        return _keepalive
+    event = ServerSentEvent(data=orjson.dumps(dialect.ping).decode(), event=str(dialect.ping["type"]))
+    return lambda: event
+
+
 def json_response(payload: dict[str, Any]) -> Response:
     return Response(orjson.dumps(payload), media_type="application/json")
 
@@ -64,7 +71,7 @@ async def respond_stream(
         events,
         headers=STREAM_HEADERS,
         ping=services.settings.keepalive_seconds,
-        ping_message_factory=_keepalive,
+        ping_message_factory=_keepalive_of(dialect),
         sep="\n",
         shutdown_event=services.streams.event,
         # sse-starlette force-closes after its own grace; ours ends streams cleanly just before.

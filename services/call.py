@@ -35,3 +35,4 @@ class CallRecord:
     upstream_latency: float | None = None
     upstream_request_id: str | None = None
     usage: dict[str, Any] | None = None
+    note: str | None = None  # what the proxy left out of the request (e.g. tools it cannot run), for the log

@@ -52,6 +52,8 @@ class RequestObserver:
             "total_tokens": usage.get("total_tokens"),
             "upstream_request_id": record.upstream_request_id,
         }
+        if record.note:
+            fields["note"] = record.note
         # Built directly: Logger.info would walk the stack for caller details this line does not use.
         entry = logging.LogRecord(access_logger.name, logging.INFO, "", 0, "request", None, None)
         entry.fields = fields

@@ -23,6 +23,8 @@ class Dialect:
     error_body: Callable[[ProxyError], dict[str, Any]]
     frame: Callable[[dict[str, Any]], bytes]
     end_of_stream: bytes = b""
+    ping: dict[str, Any] | None = None  # the keep-alive event of quiet streams (None: an SSE comment)
+    id_header: bytes | None = None  # a header naming the request id besides X-Request-Id
 
     def error_bytes(self, error: ProxyError) -> bytes:
         return orjson.dumps(self.error_body(error))

@@ -6,8 +6,9 @@ import pytest
 from pydantic import ValidationError
 
 from models.anthropic import MessagesRequest
+from services.databricks.errors import from_databricks
 from services.dialects.anthropic.errors import error_body, error_headers, validation_error
-from services.errors import ProxyError, from_databricks
+from services.errors import ProxyError
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,7 @@ from typing import Any
 import orjson
 
 from services.dialects.anthropic.stream import MessageStream
-from services.errors import UpstreamTimeoutError
-from services.translate.streams import UpstreamStreamError
+from services.errors import UpstreamStreamError, UpstreamTimeoutError
 
 MODEL = "claude-sonnet-4-5"
 
@@ -278,3 +277,14 @@ def test_usage_reaches_the_pipeline_record() -> None:
     stream = MessageStream(MODEL, thinking=False)
     stream.feed(usage_chunk(7, 3))
     assert stream.usage == {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+
+
+def test_message_start_carries_the_prompt_tokens_databricks_reported_first() -> None:
+    stream = MessageStream(MODEL, thinking=False, known_usage=lambda: {"prompt_tokens": 12, "completion_tokens": None})
+    (start,) = stream.feed(chunk({"role": "assistant", "content": ""}))
+    assert start["message"]["usage"] == {
+        "input_tokens": 12,
+        "output_tokens": 0,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+    }

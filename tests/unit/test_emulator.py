@@ -865,3 +865,17 @@ def test_stop_releases_hanging_requests() -> None:
     for thread in threads:
         thread.join(5)
     assert results == [503, 503]
+
+
+def test_a_prompt_can_direct_the_tool_call() -> None:
+    tools = [
+        {"type": "function", "function": {"name": "Agent", "parameters": {"type": "object"}}},
+        {"type": "function", "function": {"name": "Read", "parameters": {"type": "object"}}},
+    ]
+    prompt = 'Please call Read with {"file_path": "/tmp/x.txt"}'
+    plan = answers.plan_chat({"messages": [{"role": "user", "content": prompt}], "tools": tools}, "llama")
+    assert plan.tool_call == answers.ToolCallPlan(name="Read", arguments='{"file_path":"/tmp/x.txt"}')
+    # an unknown tool or broken JSON: the first tool, as without a directive
+    for other in ('call Write with {"a": 1}', "call Read with {broken}"):
+        plan = answers.plan_chat({"messages": [{"role": "user", "content": other}], "tools": tools}, "llama")
+        assert plan.tool_call is not None and plan.tool_call.name == "Agent"

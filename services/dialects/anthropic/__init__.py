@@ -8,3 +8,10 @@
 - ``tokens``: the ``count_tokens`` estimate
 - ``model_ids``: Anthropic model ids -> endpoints, and the Anthropic model list
 """
+
+from services.dialects import Dialect
+from services.dialects.anthropic.errors import error_body
+from services.dialects.framing import named_event
+
+# Anthropic's SDKs read the request id from ``request-id``; its streams end with ``message_stop``.
+ANTHROPIC = Dialect("anthropic", error_body, named_event, ping={"type": "ping"}, id_header=b"request-id")

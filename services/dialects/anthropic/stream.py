@@ -11,6 +11,7 @@ arguments always belong to the open ``tool_use`` block.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from services.dialects.anthropic.answers import message_id, stop_reason, usage
@@ -23,9 +24,12 @@ _TEXT, _THINKING, _TOOL = "text", "thinking", "tool_use"
 class MessageStream:
     """One per stream: ``feed`` each pivot chunk, then ``finish`` (or ``fail`` after a failure)."""
 
-    def __init__(self, model: str, *, thinking: bool) -> None:
+    def __init__(self, model: str, *, thinking: bool, known_usage: Callable[[], Any] | None = None) -> None:
+        """``known_usage`` gives the usage Databricks reported so far (its first chunk has the prompt tokens),
+        so that ``message_start`` carries ``input_tokens`` as Anthropic's does."""
         self.model = model
         self.thinking = thinking
+        self._known_usage = known_usage
         self.usage: dict[str, Any] | None = None
         self._started = False
         self._index = -1
@@ -105,7 +109,7 @@ class MessageStream:
                 "content": [],
                 "stop_reason": None,
                 "stop_sequence": None,
-                "usage": {**usage(self.usage), "output_tokens": 0},
+                "usage": {**usage(self._known_usage() if self._known_usage else self.usage), "output_tokens": 0},
             },
         }
 

@@ -1,0 +1,122 @@
+"""The Anthropic Messages door: ``messages``, ``messages/count_tokens`` and ``models`` in Anthropic's shapes.
+
+Built on the chat door: the request is translated to the chat pivot, served by the same pipeline, and the
+pivot answer or chunks are translated back (``services/dialects/anthropic``).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from models.anthropic import AnthropicErrorResponse, AnthropicModelList, CountTokensRequest, Message, MessagesRequest
+from routes.deps import read_payload, record_of, services_of, upstream_authorization
+from routes.docs import STREAM_OR_JSON, json_body
+from routes.lean import LeanRoute, needs
+from routes.respond import json_response, respond_json, respond_stream
+from services.dialects.anthropic import answers
+from services.dialects.anthropic.errors import validation_error
+from services.dialects.anthropic.model_ids import endpoint_for, is_anthropic_id, model_infos, model_page
+from services.dialects.anthropic.requests import to_chat
+from services.dialects.anthropic.stream import MessageStream
+from services.dialects.anthropic.tokens import estimate_input_tokens
+from services.errors import InvalidRequestError, ModelNotFoundError
+from services.translate import answers as chat_answers
+from services.translate.chunks import ChatStream
+from services.translate.requests import chat_request
+
+router = APIRouter(tags=["Anthropic"], route_class=LeanRoute)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": AnthropicErrorResponse, "description": description}
+    for status, description in {
+        400: "invalid_request_error",
+        401: "authentication_error",
+        403: "permission_error",
+        404: "not_found_error",
+        413: "request_too_large",
+        429: "rate_limit_error (see retry-after)",
+        500: "api_error",
+        529: "overloaded_error",
+    }.items()
+}
+
+
+async def endpoint_of(request: Request, model: str) -> str:
+    """The model name the pipeline resolves: as given, or the Claude endpoint an Anthropic id maps to."""
+    services = services_of(request)
+    catalog = services.catalog
+    if model in catalog.aliases or not is_anthropic_id(model):
+        return model
+    names = [m["id"] for m in await catalog.chat_models(upstream_authorization(request, services))]
+    if model in names:
+        return model
+    endpoint = endpoint_for(model, names)
+    if endpoint is None:
+        raise ModelNotFoundError(model)
+    return endpoint
+
+
+@router.post(
+    "/messages",
+    response_model=Message,
+    responses={**ERRORS, **STREAM_OR_JSON},
+    openapi_extra=json_body(MessagesRequest),
+    summary="Create a message (Anthropic Messages API)",
+)
+@needs(label="anthropic/messages")
+async def create_message(request: Request) -> Response:
+    payload = await read_payload(request, MessagesRequest, validation_error)
+    model = payload["model"]
+    endpoint = await endpoint_of(request, model)
+    translation = to_chat(payload, endpoint)
+    record = record_of(request)
+    if translation.dropped:
+        record.note = "dropped: " + ", ".join(translation.dropped)
+    plan = chat_request(translation.body)
+    try:
+        if plan.stream:
+            normalizer = ChatStream(model, include_usage=True, thinking_blocks=True)
+            translator = MessageStream(model, thinking=translation.thinking, known_usage=lambda: normalizer.usage)
+            return await respond_stream(request, endpoint, plan, normalizer, translator)
+        normalize = partial(chat_answers.chat_completion, requested_model=model, thinking_blocks=True)
+        render = partial(answers.message, model=model, thinking=translation.thinking)
+        return await respond_json(request, endpoint, plan, normalize, render)
+    finally:
+        record.model = model  # the log names the model asked for; ``endpoint`` says what served it
+
+
+@router.post(
+    "/messages/count_tokens",
+    responses=ERRORS,
+    openapi_extra=json_body(CountTokensRequest),
+    summary="Count the input tokens of a message (an estimate: see the README)",
+)
+@needs(label="anthropic/count_tokens")
+async def count_tokens(request: Request) -> Response:
+    payload = await read_payload(request, CountTokensRequest, validation_error)
+    await endpoint_of(request, payload["model"])  # an unknown model is a 404, as for messages
+    return json_response({"input_tokens": estimate_input_tokens(payload)})
+
+
+def _limit(value: str | None) -> int:
+    if value is None:
+        return 20
+    if not value.isdigit() or not 1 <= int(value) <= 1000:
+        raise InvalidRequestError("limit: Input should be an integer between 1 and 1000", param="limit")
+    return int(value)
+
+
+@router.get("/models", response_model=AnthropicModelList, responses=ERRORS, summary="List the models (Anthropic)")
+@needs(label="anthropic/models")
+async def list_models(request: Request) -> Response:
+    services = services_of(request)
+    query = request.query_params
+    infos = model_infos(await services.catalog.chat_models(upstream_authorization(request, services)))
+    page = model_page(
+        infos, limit=_limit(query.get("limit")), after_id=query.get("after_id"), before_id=query.get("before_id")
+    )
+    return json_response(page)

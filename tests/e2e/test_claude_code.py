@@ -1,0 +1,109 @@
+"""Claude Code from npm (print mode) against the proxy's Anthropic door, with only its base URL and a token set.
+
+Claude Code runs twice per test session (it is slow to start): once answering a prompt, once completing a turn
+in which the model calls Claude Code's ``Read`` tool (the emulator makes the call the prompt directs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import CLAUDE
+from tests.e2e.harness import Emulator, Proxy
+
+CLAUDE_CODE_DIR = Path(__file__).resolve().parents[1] / "claude_code"
+SECRET = "The secret word is pineapple."
+
+
+@dataclass
+class Run:
+    result: dict[str, Any]
+    upstream: list[dict[str, Any]]  # the invocations Databricks (the emulator) received, in order
+
+
+@pytest.fixture(scope="session")
+def claude_binary() -> Path:
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node and npm are not installed on this machine")
+    binary = CLAUDE_CODE_DIR / "node_modules" / ".bin" / "claude"
+    if not binary.exists():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=CLAUDE_CODE_DIR, check=True, timeout=600
+        )
+    return binary
+
+
+@pytest.fixture(scope="session")
+def claude_runs(
+    claude_binary: Path, proxy: Proxy, emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Run]]:
+    home = tmp_path_factory.mktemp("claude-home")
+    work = tmp_path_factory.mktemp("claude-work")
+    (work / "notes.txt").write_text(SECRET + "\n")
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "ANTHROPIC_BASE_URL": f"{proxy.url}/api/anthropic",
+        "ANTHROPIC_AUTH_TOKEN": "sk-claude-code-client",
+        "DISABLE_TELEMETRY": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "DISABLE_ERROR_REPORTING": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    }
+
+    def run(prompt: str, tools: str) -> Run:
+        emulator.reset()
+        done = subprocess.run(
+            [str(claude_binary), "-p", prompt, "--tools", tools, "--output-format", "json"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        upstream = [r for r in emulator.stats()["recent"] if r["path"].endswith("/invocations")]
+        return Run(json.loads(done.stdout), upstream)
+
+    yield {
+        "plain": run("hello from claude code", ""),
+        "tool": run(f'call Read with {{"file_path": "{work / "notes.txt"}"}}', "Read"),
+    }
+
+
+def test_answers_a_prompt(claude_runs: dict[str, Run]) -> None:
+    run = claude_runs["plain"]
+    assert (run.result["is_error"], run.result["num_turns"], run.result["stop_reason"]) == (False, 1, "end_turn")
+    assert run.result["result"].startswith("Echo: ") and run.result["result"].endswith("hello from claude code")
+    (call,) = run.upstream
+    # Claude Code asked for its own default model id; the proxy chose the workspace's Claude endpoint.
+    assert call["path"] == f"/serving-endpoints/{CLAUDE}/invocations"
+    body = call["body"]
+    assert body["stream"] is True
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 24576}
+    assert body["messages"][0]["role"] == "system" and body["messages"][-1]["role"] == "user"
+
+
+def test_completes_a_turn_with_one_of_its_tools(claude_runs: dict[str, Run]) -> None:
+    run = claude_runs["tool"]
+    assert (run.result["is_error"], run.result["num_turns"]) == (False, 2)
+    assert SECRET in run.result["result"]
+    first, second = run.upstream
+    assert [t["function"]["name"] for t in first["body"]["tools"]] == ["Read"]
+    assistant, result = second["body"]["messages"][-2:]
+    # the tool call went back with the thinking that preceded it, its signature unchanged
+    reasoning, text = assistant["content"]
+    assert reasoning["type"] == "reasoning" and reasoning["summary"][0]["signature"].startswith("ErcB")
+    assert text == {"type": "text", "text": "I'll call the tool."}
+    (call,) = assistant["tool_calls"]
+    assert call["function"]["name"] == "Read"
+    assert result["role"] == "tool" and result["tool_call_id"] == call["id"] and SECRET in result["content"]
