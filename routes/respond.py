@@ -29,7 +29,7 @@ def _keepalive() -> ServerSentEvent:
 def _keepalive_of(dialect: Dialect) -> Callable[[], ServerSentEvent]:
     if dialect.ping is None:
         return _keepalive
-    event = ServerSentEvent(data=orjson.dumps(dialect.ping).decode(), event=str(dialect.ping["type"]))
+    event = ServerSentEvent(data=orjson.dumps(dialect.ping).decode(), event=str(dialect.ping["type"]), sep="\n")
     return lambda: event
 
 

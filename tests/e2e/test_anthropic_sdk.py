@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -9,7 +10,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import CLAUDE, LLAMA
-from tests.e2e.harness import Emulator, Proxy
+from tests.e2e.harness import E2E_TOKEN, Emulator, Proxy
 
 WEATHER = {
     "name": "get_weather",
@@ -190,3 +191,43 @@ def test_bad_input_names_the_field(proxy: Proxy) -> None:
         "type": "invalid_request_error",
         "message": "messages.0.content.0.text.text: Field required",
     }
+
+
+def _sse(proxy_url: str, model: str, text: str) -> str:
+    with httpx.stream(
+        "POST",
+        f"{proxy_url}/anthropic/v1/messages?beta=true",
+        json={"model": model, "max_tokens": 50, "stream": True, "messages": [{"role": "user", "content": text}]},
+        timeout=30,
+    ) as response:
+        assert response.status_code == 200
+        return "".join(response.iter_text())
+
+
+def test_mid_stream_failure_is_an_error_event_then_the_end(proxy: Proxy) -> None:
+    """Databricks' first chunk (role only) starts the message; its error chunk ends the stream."""
+    events = _sse(proxy.url, "fault-stream-error", "one two").split("\n\n")
+    assert [event.split("\n")[0] for event in events] == ["event: message_start", "event: error", ""]
+    assert events[1] == (
+        'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"Model crashed mid-stream"}}'
+    )
+
+
+@pytest.fixture(scope="module")
+def pinging(emulator: Emulator) -> Iterator[Proxy]:
+    server = Proxy({"DATABRICKS_HOST": emulator.url, "DATABRICKS_TOKEN": E2E_TOKEN, "PROXY_KEEPALIVE_SECONDS": "0.2"})
+    yield server
+    server.stop()
+
+
+def test_quiet_streams_get_ping_events_the_sdk_ignores(pinging: Proxy) -> None:
+    text = _sse(pinging.url, "fault-slow-500", "a b")
+    assert 'event: ping\ndata: {"type":"ping"}\n\n' in text
+    assert text.startswith("event: message_start\n") and text.endswith(
+        'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+    )
+    client = anthropic.Anthropic(base_url=f"{pinging.url}/anthropic", api_key="k", max_retries=0)
+    with client.messages.stream(
+        model="fault-slow-500", max_tokens=50, messages=[{"role": "user", "content": "a b"}]
+    ) as stream:
+        assert [(b.type, b.text) for b in stream.get_final_message().content] == [("text", "Echo: a b")]  # type: ignore[union-attr]
