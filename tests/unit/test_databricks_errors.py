@@ -1,4 +1,4 @@
-"""Databricks error bodies -> OpenAI errors (``from_databricks``), statuses, Retry-After, the body shape."""
+"""Databricks error bodies -> proxy errors (``from_databricks``), statuses, Retry-After, the OpenAI envelope."""
 
 from __future__ import annotations
 
