@@ -1,0 +1,14 @@
+"""The OpenAI Responses API door: pure translation to and from the chat pivot.
+
+``request.to_chat`` turns a Responses request into a chat pivot request plus what the answer needs
+(:class:`ResponsesCall`); ``answer.from_chat`` renders a pivot answer as a Response object;
+``stream.ResponsesStream`` turns pivot chunks into Responses stream events. The proxy keeps no
+responses: reasoning survives a round trip inside ``encrypted_content`` (see ``reasoning``).
+"""
+
+from services.dialects.responses.answer import from_chat
+from services.dialects.responses.common import ResponsesCall
+from services.dialects.responses.request import to_chat
+from services.dialects.responses.stream import ResponsesStream
+
+__all__ = ["ResponsesCall", "ResponsesStream", "from_chat", "to_chat"]
