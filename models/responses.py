@@ -61,25 +61,35 @@ def _tag(known: frozenset[str], default: str | None = None) -> Any:
         kind = value.get("type", default) if isinstance(value, dict) else getattr(value, "type", default)
         if kind is None:
             kind = default
-        return kind if kind in known else "other"
+        return f"type[{kind}]" if kind in known else "type[other]"
 
     return Discriminator(pick)
 
 
+def _json_type(value: Any) -> str:
+    """``str | list[...]`` is validated along the branch the value's JSON type picks (errors name the field)."""
+    return "str" if isinstance(value, str) else "list[items]"
+
+
 ContentPartParam = Annotated[
-    Annotated[InputText, Tag("input_text")]
-    | Annotated[InputImage, Tag("input_image")]
-    | Annotated[OutputText, Tag("output_text")]
-    | Annotated[Refusal, Tag("refusal")]
-    | Annotated[OtherPart, Tag("other")],
+    Annotated[InputText, Tag("type[input_text]")]
+    | Annotated[InputImage, Tag("type[input_image]")]
+    | Annotated[OutputText, Tag("type[output_text]")]
+    | Annotated[Refusal, Tag("type[refusal]")]
+    | Annotated[OtherPart, Tag("type[other]")],
     _tag(frozenset({"input_text", "input_image", "output_text", "refusal"})),
+]
+TextOrParts = Annotated[
+    Annotated[str, Tag("str")]
+    | Annotated[Annotated[list[ContentPartParam], Field(max_length=_MAX_ITEMS)], Tag("list[items]")],
+    Discriminator(_json_type),
 ]
 
 
 class MessageItem(_Open):
     type: Literal["message"] | None = None
     role: Literal["user", "assistant", "system", "developer"]
-    content: str | Annotated[list[ContentPartParam], Field(max_length=_MAX_ITEMS)]
+    content: TextOrParts
     id: str | None = None
     status: str | None = None
     phase: str | None = None
@@ -98,7 +108,7 @@ class FunctionCallItem(_Open):
 class FunctionCallOutputItem(_Open):
     type: Literal["function_call_output"]
     call_id: str = Field(min_length=1)
-    output: str | list[ContentPartParam]
+    output: TextOrParts
     id: str | None = None
     status: str | None = None
 
@@ -114,7 +124,7 @@ class CustomToolCallItem(_Open):
 class CustomToolCallOutputItem(_Open):
     type: Literal["custom_tool_call_output"]
     call_id: str = Field(min_length=1)
-    output: str | list[ContentPartParam]
+    output: TextOrParts
     id: str | None = None
 
 
@@ -154,15 +164,20 @@ _ITEM_TYPES = frozenset(
     }
 )
 InputItem = Annotated[
-    Annotated[MessageItem, Tag("message")]
-    | Annotated[FunctionCallItem, Tag("function_call")]
-    | Annotated[FunctionCallOutputItem, Tag("function_call_output")]
-    | Annotated[CustomToolCallItem, Tag("custom_tool_call")]
-    | Annotated[CustomToolCallOutputItem, Tag("custom_tool_call_output")]
-    | Annotated[ReasoningItem, Tag("reasoning")]
-    | Annotated[ItemReference, Tag("item_reference")]
-    | Annotated[OtherItem, Tag("other")],
+    Annotated[MessageItem, Tag("type[message]")]
+    | Annotated[FunctionCallItem, Tag("type[function_call]")]
+    | Annotated[FunctionCallOutputItem, Tag("type[function_call_output]")]
+    | Annotated[CustomToolCallItem, Tag("type[custom_tool_call]")]
+    | Annotated[CustomToolCallOutputItem, Tag("type[custom_tool_call_output]")]
+    | Annotated[ReasoningItem, Tag("type[reasoning]")]
+    | Annotated[ItemReference, Tag("type[item_reference]")]
+    | Annotated[OtherItem, Tag("type[other]")],
     _tag(_ITEM_TYPES, default="message"),  # an "easy" message has no type
+]
+TextOrItems = Annotated[
+    Annotated[str, Tag("str")]
+    | Annotated[Annotated[list[InputItem], Field(max_length=_MAX_ITEMS)], Tag("list[items]")],
+    Discriminator(_json_type),
 ]
 
 
@@ -195,10 +210,10 @@ class HostedTool(_Open):
 
 
 ToolParam = Annotated[
-    Annotated[FunctionTool, Tag("function")]
-    | Annotated[CustomTool, Tag("custom")]
-    | Annotated[NamespaceTool, Tag("namespace")]
-    | Annotated[HostedTool, Tag("other")],
+    Annotated[FunctionTool, Tag("type[function]")]
+    | Annotated[CustomTool, Tag("type[custom]")]
+    | Annotated[NamespaceTool, Tag("type[namespace]")]
+    | Annotated[HostedTool, Tag("type[other]")],
     _tag(frozenset({"function", "custom", "namespace"})),
 ]
 
@@ -227,7 +242,7 @@ Metadata = Annotated[dict[str, Annotated[str, Field(max_length=512)]], Field(max
 
 class ResponseCreateRequest(_Open):
     model: ModelName
-    input: str | Annotated[list[InputItem], Field(max_length=_MAX_ITEMS)] | None = None
+    input: TextOrItems | None = None
     instructions: str | None = None
     tools: Annotated[list[ToolParam], Field(max_length=_MAX_ITEMS)] | None = None
     tool_choice: str | dict[str, Any] | None = None

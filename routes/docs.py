@@ -49,6 +49,13 @@ STREAM_OR_JSON: dict[int | str, dict[str, Any]] = {
 }
 
 
+def stream_or_json(event: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """``responses`` of a route answering JSON or, with ``stream: true``, SSE events shaped like ``event``."""
+    _BODIES[event.__name__] = event
+    schema = {"schema": {"$ref": _REF.format(model=event.__name__)}}
+    return {200: {"content": {"text/event-stream": schema}, "description": "JSON, or SSE events"}}
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

@@ -29,6 +29,9 @@ def error_response(exc: ProxyError, request: Request | None = None) -> Response:
     )
 
 
+_TYPE_NAMES = frozenset({"str", "int", "float", "bool", "dict", "list", "none"})
+
+
 def param_of(location: tuple[Any, ...] | list[Any]) -> str | None:
     """Pydantic's error location as OpenAI names parameters: ``messages[0].content``."""
     parts = [p for p in location if p not in ("body", "query", "path")]
@@ -36,8 +39,8 @@ def param_of(location: tuple[Any, ...] | list[Any]) -> str | None:
     for part in parts:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif not isinstance(part, str) or part.startswith(("function-", "list[", "str", "int", "float", "bool")):
-            continue
+        elif not isinstance(part, str) or part in _TYPE_NAMES or "[" in part or part.startswith("function-"):
+            continue  # pydantic's name of a union branch or validator (``str``, ``list[...]``), not a field
         else:
             text += f".{part}" if text else part
     return text or None

@@ -6,9 +6,15 @@
 responses: reasoning survives a round trip inside ``encrypted_content`` (see ``reasoning``).
 """
 
+from services.dialects import Dialect
+from services.dialects.framing import named_event
+from services.dialects.openai import error_body
 from services.dialects.responses.answer import from_chat
 from services.dialects.responses.common import ResponsesCall
 from services.dialects.responses.request import to_chat
 from services.dialects.responses.stream import ResponsesStream
 
-__all__ = ["ResponsesCall", "ResponsesStream", "from_chat", "to_chat"]
+# Errors before the first byte are OpenAI's envelope; streams are named events ending with the door's own last event.
+RESPONSES = Dialect("responses", error_body, named_event)
+
+__all__ = ["RESPONSES", "ResponsesCall", "ResponsesStream", "from_chat", "to_chat"]

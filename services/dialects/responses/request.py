@@ -16,7 +16,7 @@ from services.dialects.responses.common import ResponsesCall, ToolName
 from services.dialects.responses.effort import effort_fields
 from services.errors import InvalidRequestError
 
-_STATELESS = (
+STATELESS = (
     "The proxy keeps no responses, so '{param}' cannot be resolved. Send the whole conversation in "
     "'input' (earlier output items included) with 'store: false'."
 )
@@ -289,7 +289,7 @@ def _messages(payload: dict[str, Any], tools: _Tools) -> list[dict[str, Any]]:
             messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": content})
         elif kind == "item_reference":
             if not str(item["id"]).startswith("rs_"):
-                raise InvalidRequestError(_STATELESS.format(param=f"{param} (item_reference)"), param=param)
+                raise InvalidRequestError(STATELESS.format(param=f"{param} (item_reference)"), param=param)
             # a reasoning item is optional context: the conversation stays valid without it
         else:
             raise InvalidRequestError(
@@ -317,7 +317,7 @@ def _response_format(text: Any) -> dict[str, Any] | None:
 def _refuse_stateful(payload: dict[str, Any]) -> None:
     for param in ("previous_response_id", "conversation"):
         if payload.get(param) is not None:
-            raise InvalidRequestError(_STATELESS.format(param=param), param=param, code="unsupported_parameter")
+            raise InvalidRequestError(STATELESS.format(param=param), param=param, code="unsupported_parameter")
     if payload.get("background") is True:
         raise InvalidRequestError(
             "background responses need stored responses to poll, which the proxy does not keep; stream instead.",
