@@ -22,7 +22,8 @@ from tests.e2e.conftest import LLAMA
 from tests.e2e.harness import Emulator, Proxy
 
 CODEX_DIR = Path(__file__).resolve().parents[1] / "codex"
-PROMPT = "echo codex-tool-ran"
+COMMAND = "echo codex-tool-ran"
+PROMPT = f'call exec_command with {{"cmd": "{COMMAND}"}}'  # the emulator makes the call a prompt directs
 CONFIG = """\
 model = "{model}"
 model_provider = "databricks"
@@ -86,7 +87,7 @@ def test_codex_completes_a_turn_with_a_tool_call(codex_run: CodexRun) -> None:
         if event.get("type") == "item.completed" and event["item"].get("type") == "command_execution"
     ]
     assert len(commands) == 1
-    assert PROMPT in commands[0]["command"]
+    assert COMMAND in commands[0]["command"]
     assert "codex-tool-ran" in commands[0]["aggregated_output"]
     assert commands[0]["exit_code"] == 0
     messages = [
@@ -106,7 +107,7 @@ def test_codex_requests_reached_databricks_as_chat(codex_run: CodexRun, proxy: P
     assert not {"client_metadata", "include", "store", "prompt_cache_key", "parallel_tool_calls"} & set(first)
     call = second["messages"][-2]["tool_calls"][0]
     assert call["function"]["name"] == "exec_command"
-    assert json.loads(call["function"]["arguments"]) == {"cmd": PROMPT}
+    assert json.loads(call["function"]["arguments"]) == {"cmd": COMMAND}
     tool_result = second["messages"][-1]
     assert tool_result["role"] == "tool" and tool_result["tool_call_id"] == call["id"]
     assert "codex-tool-ran" in tool_result["content"]

@@ -94,7 +94,8 @@ def test_raw_stream_framing_event_lines_and_no_done(proxy: Proxy) -> None:
 
 
 def test_function_tool_round_trip(client: openai.OpenAI, emulator: Emulator) -> None:
-    first = client.responses.create(model=LLAMA, input="Paris", tools=[WEATHER])
+    prompt = 'call get_weather with {"city": "Paris"}'  # the emulator makes the call a prompt directs
+    first = client.responses.create(model=LLAMA, input=prompt, tools=[WEATHER])
     calls = [item for item in first.output if item.type == "function_call"]
     assert len(calls) == 1
     call = calls[0]
@@ -104,7 +105,7 @@ def test_function_tool_round_trip(client: openai.OpenAI, emulator: Emulator) -> 
         model=LLAMA,
         tools=[WEATHER],
         input=[
-            {"role": "user", "content": "Paris"},
+            {"role": "user", "content": prompt},
             *[item.model_dump(exclude_none=True) for item in first.output],
             {"type": "function_call_output", "call_id": call.call_id, "output": "sunny and 21C"},
         ],
@@ -192,7 +193,7 @@ def test_agents_sdk_default_model_runs_an_agent_with_one_tool(proxy: Proxy, emul
             agent = agents.Agent(
                 name="weather", instructions="Answer with the weather.", tools=[get_weather], model=LLAMA
             )
-            return await agents.Runner.run(agent, "Lisbon", run_config=config)
+            return await agents.Runner.run(agent, 'call get_weather with {"city": "Lisbon"}', run_config=config)
 
     result = asyncio.run(run())
     assert result.final_output == "Echo: sunny in Lisbon"
