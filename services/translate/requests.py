@@ -60,10 +60,18 @@ def _stream_flags(payload: dict[str, Any]) -> tuple[bool, bool]:
 
 
 def _text_of_parts(parts: list[Any]) -> str | None:
-    """Joined text when every part is text, else None (the list then goes upstream as it is)."""
+    """Joined text when every part is plain text, else None (the list then goes upstream as it is).
+
+    A part with ``cache_control`` keeps the list: it marks a prompt-cache breakpoint Databricks' Claude honours.
+    """
     texts: list[str] = []
     for part in parts:
-        if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
+        if (
+            not isinstance(part, dict)
+            or part.get("type") != "text"
+            or not isinstance(part.get("text"), str)
+            or "cache_control" in part
+        ):
             return None
         texts.append(part["text"])
     return "\n".join(texts)

@@ -231,3 +231,14 @@ def test_quiet_streams_get_ping_events_the_sdk_ignores(pinging: Proxy) -> None:
         model="fault-slow-500", max_tokens=50, messages=[{"role": "user", "content": "a b"}]
     ) as stream:
         assert [(b.type, b.text) for b in stream.get_final_message().content] == [("text", "Echo: a b")]  # type: ignore[union-attr]
+
+
+def test_server_tools_are_dropped_and_named_in_the_log_line(claude: anthropic.Anthropic, proxy: Proxy) -> None:
+    message = claude.messages.create(
+        model=LLAMA,
+        max_tokens=50,
+        tools=[{"type": "web_search_20250305", "name": "web_search", "max_uses": 2}],  # type: ignore[list-item]
+        messages=[{"role": "user", "content": "search this"}],
+    )
+    assert [(b.type, b.text) for b in message.content] == [("text", "Echo: search this")]  # type: ignore[union-attr]
+    assert '"note":"dropped: server tool web_search_20250305"' in proxy.wait_for_output("dropped: server tool")

@@ -10,6 +10,7 @@ from models.anthropic import MessagesRequest
 from services.dialects.anthropic.family import Kind, family_of
 from services.dialects.anthropic.requests import to_chat
 from services.errors import InvalidRequestError
+from services.translate.requests import chat_request
 
 CLAUDE_37 = "databricks-claude-3-7-sonnet"
 CLAUDE_46 = "databricks-claude-opus-4-6"
@@ -350,3 +351,19 @@ def test_other_families_drop_thinking_and_effort_but_keep_a_json_schema() -> Non
         thinking={"type": "enabled", "budget_tokens": 50},
         output_config={"effort": "low", "format": {"type": "json_schema", "schema": schema}},
     ) == {"response_format": {"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}}
+
+
+def test_cache_control_reaches_the_databricks_body_for_claude() -> None:
+    cached = {"type": "ephemeral"}
+    payload = base(
+        system=[{"type": "text", "text": "Be brief.", "cache_control": cached}],
+        messages=[{"role": "user", "content": [{"type": "text", "text": "q", "cache_control": cached}]}],
+    )
+    assert chat_request(to_chat(payload, CLAUDE_37).body).body["messages"] == [
+        {"role": "system", "content": [{"type": "text", "text": "Be brief.", "cache_control": cached}]},
+        {"role": "user", "content": [{"type": "text", "text": "q", "cache_control": cached}]},
+    ]
+    assert chat_request(to_chat(payload, LLAMA).body).body["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "q"},
+    ]
