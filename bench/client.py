@@ -194,7 +194,8 @@ class Connection:
 
 
 class SSECounter:
-    """Counts SSE ``data:`` events and whether ``[DONE]`` arrived, across arbitrary splits."""
+    """Counts SSE ``data:`` events and whether the stream's end (``[DONE]``, or Anthropic's ``message_stop``)
+    arrived, across arbitrary splits."""
 
     __slots__ = ("_tail_data", "_tail_done", "done", "events", "first_event_at", "stop_after")
 
@@ -216,14 +217,14 @@ class SSECounter:
         self._tail_data = buf[-4:]
         if not self.done:
             buf2 = self._tail_done + piece
-            if b"[DONE]" in buf2:
+            if b"[DONE]" in buf2 or b"message_stop" in buf2:
                 self.done = True
-            self._tail_done = buf2[-5:]
+            self._tail_done = buf2[-11:]
         return self.stop_after is not None and self.events >= self.stop_after
 
     @property
     def content_events(self) -> int:
-        """Events other than the final ``data: [DONE]``."""
+        """Events other than the final ``data: [DONE]`` (or ``message_stop``)."""
         return self.events - (1 if self.done else 0)
 
 

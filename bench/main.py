@@ -41,6 +41,7 @@ import uvloop
 
 from bench import loadgen
 from bench.client import Connection, SSECounter, build_request, wait_http_ok
+from bench.messages import phase_messages
 from bench.procs import (
     CpuWindow,
     ProcessManager,
@@ -970,6 +971,7 @@ class Bench:
             ("latency", self.phase_latency),
             ("throughput", self.phase_throughput),
             ("streaming", self.phase_streaming),
+            ("messages", lambda: phase_messages(self)),
             ("memory", self.phase_memory),
         ]
         if self.args.profile:
