@@ -10,6 +10,8 @@ targets round by round and reporting medians over rounds:
 * throughput with wrk at concurrency 64 and 256: requests/s, p50/p99, errors, CPU time per request
   of the target's process tree (from /proc);
 * streaming (100 chunks) at concurrency 1 and 32: time to first event, total, chunks/s, CPU/chunk;
+* Anthropic Messages beside chat on the same processes (ours and LiteLLM's ``/v1/messages``): JSON latency and
+  CPU, 100-chunk streams (first event, CPU per upstream chunk and per event), see bench/messages.py;
 * memory: RSS idle and with 500 slow streams held open, and whether those streams keep the
   upstream's pace.
 
