@@ -12,6 +12,7 @@ from routes import metrics as metrics_routes
 from routes.docs import install_openapi
 from routes.errors import register_error_handlers
 from routes.middleware import ApiKeys, RequestContextMiddleware, RouteTable
+from routes.pages import ROUTERS as PAGE_ROUTERS
 from services.databricks.credentials import CredentialError, UpstreamCredentials
 from services.dialects import DialectMap
 from services.dialects.anthropic import ANTHROPIC
@@ -48,6 +49,8 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
         version="0.1.0",
         description="OpenAI-compatible API for Databricks Model Serving.",
         lifespan=lifespan,
+        docs_url=None,  # routes/pages serves /docs and /redoc from the app's own files
+        redoc_url=None,
     )
     # Each door: its path prefixes, its dialect (errors and stream framing), its routers.
     dialects = DialectMap(default=OPENAI)
@@ -55,7 +58,7 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
         (OPENAI_PREFIXES, OPENAI, (chat, completions, embeddings, models, responses)),
         (ANTHROPIC_PREFIXES, ANTHROPIC, (anthropic,)),
     ]
-    mounted = [("", health.router), ("", metrics_routes.router)]
+    mounted = [("", health.router), ("", metrics_routes.router), *(("", router) for router in PAGE_ROUTERS)]
     for prefixes, dialect, modules in doors:
         for prefix in prefixes:
             dialects.register(prefix + "/", dialect)

@@ -206,6 +206,9 @@ class Model(_Open):
     object: Literal["model"] = "model"
     created: int
     owned_by: str
+    task: str | None = Field(
+        default=None, description="Databricks serving task: llm/v1/chat, llm/v1/completions or llm/v1/embeddings."
+    )
 
 
 class ModelList(_Open):

@@ -32,7 +32,8 @@ def model_object(endpoint: dict[str, Any]) -> dict[str, Any]:
     created = int(timestamp) // 1000 if isinstance(timestamp, int | float) and timestamp > 0 else 0
     creator = endpoint.get("creator")
     owned_by = "databricks" if name.startswith("databricks-") or not isinstance(creator, str) else creator
-    return {"id": name, "object": "model", "created": created, "owned_by": owned_by}
+    # ``task`` is not an OpenAI field (SDKs keep unknown fields): it tells chat, completions and embeddings apart.
+    return {"id": name, "object": "model", "created": created, "owned_by": owned_by, "task": endpoint_task(endpoint)}
 
 
 class ModelCatalog:

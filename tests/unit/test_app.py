@@ -219,9 +219,15 @@ async def test_models_list_filters_tasks_caches_and_shows_aliases() -> None:
     assert first == {
         "object": "list",
         "data": [
-            {"id": LLAMA, "object": "model", "created": 1718236800, "owned_by": "databricks"},
-            {"id": "ext-embed", "object": "model", "created": 0, "owned_by": "a@b.c"},
-            {"id": "gpt-4o-mini", "object": "model", "created": 1718236800, "owned_by": "databricks"},
+            {"id": LLAMA, "object": "model", "created": 1718236800, "owned_by": "databricks", "task": "llm/v1/chat"},
+            {"id": "ext-embed", "object": "model", "created": 0, "owned_by": "a@b.c", "task": "llm/v1/embeddings"},
+            {
+                "id": "gpt-4o-mini",
+                "object": "model",
+                "created": 1718236800,
+                "owned_by": "databricks",
+                "task": "llm/v1/chat",
+            },
         ],
     }
     assert listing.call_count == 1
