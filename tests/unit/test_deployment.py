@@ -99,7 +99,8 @@ def _app_env(app_config: dict[str, Any], bundle: dict[str, Any], target: str) ->
 def test_bundle_declares_the_app(bundle: dict[str, Any]) -> None:
     app = _app(bundle)
     assert app["source_code_path"] == ".", "app.yaml and requirements.txt must be at the root of the uploaded code"
-    assert "serving.serving-endpoints" in app.get("user_api_scopes", [])
+    # What both upstream calls accept (Databricks REST API reference: invocations and the endpoint list).
+    assert app.get("user_api_scopes") == ["model-serving"]
     assert bundle["targets"][_default_target(bundle)]["mode"] == "development"
     assert bundle["targets"]["prod"]["mode"] == "production"
     # Production mode refuses to deploy unless the deployment's root path is pinned.
