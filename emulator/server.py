@@ -90,7 +90,10 @@ class EmulatorServer:
             self.app,
             host=self.host,
             port=self.port,
-            log_level="warning",
+            # Leave the process's logging alone: uvicorn's loggers are shared with whatever server hosts this
+            # thread, and a level set here would silence that server's own lines.
+            log_config=None,
+            log_level=None,
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,

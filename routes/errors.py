@@ -66,13 +66,53 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(validation_error(list(exc.errors())), request)
 
 
+# Where each door lives: a client whose base URL lacks the prefix sends the bare path.
+_DOOR_PREFIXES = ("/v1", "/api/v1", "/anthropic", "/api/anthropic", "/anthropic/v1", "/api/anthropic/v1")
+_MAX_PATH_SHOWN = 200
+
+
+def _route_methods(request: Request) -> dict[str, set[str]]:
+    """Path -> methods of the documented routes (the app's cached OpenAPI description)."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    return {path: {method.upper() for method in operations} for path, operations in paths.items()}
+
+
+def unknown_route(request: Request) -> NotFoundError:
+    method, path = request.method, request.url.path
+    routes = _route_methods(request)
+    meant = [prefix + path for prefix in _DOOR_PREFIXES if method in routes.get(prefix + path, ())]
+    message = f"Unknown route: {method} {path[:_MAX_PATH_SHOWN]}."
+    if meant:
+        message += (
+            f" Did you mean {method} {' or '.join(meant[:2])}? The base URL of an OpenAI client ends in /v1"
+            " (/api/v1 behind Databricks Apps); Anthropic clients use /anthropic (/api/anthropic)."
+        )
+    return NotFoundError(message, code="unknown_route")
+
+
+def method_not_allowed(request: Request, allowed: str | None) -> ProxyError:
+    path = request.url.path[:_MAX_PATH_SHOWN]
+    methods = allowed or ", ".join(sorted(_route_methods(request).get(request.url.path, ())))
+    error = error_class_for(405)(
+        f"{request.method} is not allowed on {path}: use {methods or 'another method'}.",
+        status=405,
+        code="method_not_allowed",
+    )
+    if methods:
+        error.headers["Allow"] = methods
+    return error
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
-        error: ProxyError = NotFoundError(f"Unknown route: {request.method} {request.url.path}", code="unknown_route")
+        error: ProxyError = unknown_route(request)
+    elif exc.status_code == 405:
+        error = method_not_allowed(request, headers.pop("Allow", None))
     else:
         error = error_class_for(exc.status_code)(str(exc.detail), status=exc.status_code)
-    error.headers.update(exc.headers or {})
+    error.headers.update(headers)
     return error_response(error, request)
 
 

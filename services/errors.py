@@ -25,6 +25,8 @@ Databricks error bodies become these in ``services/databricks/errors.py``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class ProxyError(Exception):
     status: int = 500
@@ -81,8 +83,13 @@ class ModelNotFoundError(NotFoundError):
     kind = "model_not_found"
     default_code = "model_not_found"
 
-    def __init__(self, model: str) -> None:
-        super().__init__(f"The model '{model}' does not exist or you do not have access to it.", param="model")
+    def __init__(self, model: str, suggestions: Sequence[str] = ()) -> None:
+        hint = f" Did you mean {' or '.join(repr(name) for name in suggestions)}?" if suggestions else ""
+        super().__init__(
+            f"The model '{model}' does not exist or you do not have access to it. "
+            f"GET /v1/models lists the models you can use.{hint}",
+            param="model",
+        )
 
 
 class RequestTooLargeError(ProxyError):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import time
 from typing import NoReturn
 
+from services.banner import announce_emulator
 from services.container import Services
 from services.databricks.catalog import ModelCatalog
 from services.databricks.client import DatabricksClient, build_http_client
@@ -20,8 +20,6 @@ from services.settings import Settings
 from services.shutdown import StreamRegistry
 
 logger = logging.getLogger("proxy.lifecycle")
-
-_BANNER = "=" * 72
 
 
 async def start_services(
@@ -39,18 +37,13 @@ async def start_services(
         from emulator.app import EmulatorOptions
         from emulator.server import EmulatorServer
 
+        announce_emulator()
         emulator = EmulatorServer(EmulatorOptions(chunk_delay=settings.emulator_chunk_delay))
         emulator.start()
         credentials = UpstreamCredentials.static(emulator.url, "local-emulator", auth_type="emulator")
         await credentials.start(settings.startup_timeout)
         upstream = "emulator"
-        banner = (
-            f"\n{_BANNER}\nNO DATABRICKS WORKSPACE CONFIGURED: serving from the BUILT-IN EMULATOR at {emulator.url}.\n"
-            "Answers are canned echoes, not a model. Set DATABRICKS_HOST and DATABRICKS_TOKEN\n"
-            f"(or client credentials / a profile) to use Databricks Model Serving.\n{_BANNER}\n"
-        )
-        sys.stderr.write(banner)  # plain text on the terminal, whatever the log format
-        logger.warning("no Databricks workspace configured: serving from the built-in emulator at %s", emulator.url)
+        logger.warning("no Databricks workspace configured: answering from the built-in emulator")
     streams = StreamRegistry(settings.shutdown_grace_seconds)
     streams.start()
     http = build_http_client(settings)

@@ -22,7 +22,7 @@ from services.call import CLIENT_CLOSED, CallRecord
 from services.databricks.catalog import ModelCatalog
 from services.databricks.client import DatabricksClient, UpstreamAnswer
 from services.dialects import Dialect, StreamTranslator
-from services.errors import ProxyError, UpstreamTimeoutError
+from services.errors import InvalidRequestError, ModelNotFoundError, ProxyError, UpstreamTimeoutError
 from services.limiter import ConcurrencyLimiter
 from services.metrics import Metrics
 from services.relay import StreamNormalizer, relay
@@ -32,6 +32,22 @@ from services.translate.requests import UpstreamRequest, add_attribution
 
 T = TypeVar("T")
 _FALLBACK_STATUSES = frozenset({429, 503})
+_TASK_ROUTES = {
+    "llm/v1/chat": ("a chat model", "POST /v1/chat/completions with messages"),
+    "llm/v1/completions": ("a completions model", "POST /v1/completions with a prompt"),
+    "llm/v1/embeddings": ("an embeddings model", "POST /v1/embeddings with an input"),
+}
+
+
+def requested_task(body: dict[str, Any]) -> str:
+    """The Databricks task a translated request body is for (each translation writes its own key)."""
+    if "messages" in body:
+        return "llm/v1/chat"
+    if "prompt" in body:
+        return "llm/v1/completions"
+    if "input" in body:
+        return "llm/v1/embeddings"
+    return "llm/v1/chat"
 
 
 @dataclass(slots=True)
@@ -70,7 +86,10 @@ class Pipeline:
         started = time.perf_counter()
         try:
             work = self._with_fallbacks(
-                record, lambda endpoint: self.client.invoke(endpoint, content, call.authorization)
+                record,
+                call.authorization,
+                requested_task(plan.body),
+                lambda endpoint: self.client.invoke(endpoint, content, call.authorization),
             )
             answer: UpstreamAnswer | None = await self._bounded(call, work)
         finally:
@@ -102,7 +121,10 @@ class Pipeline:
         started = time.perf_counter()
         try:
             upstream: httpx.Response = await self._with_fallbacks(
-                record, lambda endpoint: self.client.open_stream(endpoint, content, call.authorization)
+                record,
+                call.authorization,
+                requested_task(plan.body),
+                lambda endpoint: self.client.open_stream(endpoint, content, call.authorization),
             )
         except BaseException:
             self.limiter.release()
@@ -133,7 +155,9 @@ class Pipeline:
             add_attribution(plan.body, record.request_id, record.caller)
         return orjson.dumps(plan.body)
 
-    async def _with_fallbacks(self, record: CallRecord, send: Callable[[str], Awaitable[T]]) -> T:
+    async def _with_fallbacks(
+        self, record: CallRecord, authorization: str, task: str, send: Callable[[str], Awaitable[T]]
+    ) -> T:
         """Send to the endpoint, or to its fallbacks while the answer is 429/503 (nothing relayed yet)."""
         endpoint = record.endpoint
         assert endpoint is not None
@@ -146,10 +170,28 @@ class Pipeline:
                 if position < last and exc.status in _FALLBACK_STATUSES:
                     self.metrics.fallbacks.labels(endpoint, candidates[position + 1]).inc()
                     continue
-                raise
+                raise await self._explained(exc, record.model or candidate, candidate, authorization, task) from None
             record.endpoint = candidate
             return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _explained(self, exc: ProxyError, model: str, endpoint: str, authorization: str, task: str) -> ProxyError:
+        """Databricks' error, or a clearer one when the model name or the model's task is the problem."""
+        if exc.status == 404 and not isinstance(exc, ModelNotFoundError):
+            # Databricks: "Endpoint with name '...' does not exist."
+            return await self.catalog.not_found(model, authorization)
+        if exc.status == 400:
+            # Databricks' strict decoder: 'json: unknown field "prompt"' for a prompt sent to a chat model.
+            actual = await self.catalog.task_of(endpoint, authorization)
+            if actual is not None and actual != task and actual in _TASK_ROUTES:
+                what, route = _TASK_ROUTES[actual]
+                return InvalidRequestError(
+                    f"'{model}' is {what} (Databricks task {actual}): send it to {route}. "
+                    f"Databricks said: {exc.message}"[:1000],
+                    param="model",
+                    code="wrong_endpoint_for_model",
+                )
+        return exc
 
     async def _bounded(self, call: Call, work: Awaitable[T]) -> T | None:
         """Await ``work``; cancel it when the client goes away (None) or after the deadline (504).

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import difflib
 import hashlib
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from services.databricks.client import DatabricksClient, check_endpoint_name
-from services.errors import ModelNotFoundError
+from services.errors import ModelNotFoundError, ProxyError
 from services.settings import Settings
 
 CHAT_TASK = "llm/v1/chat"
 LLM_TASKS = frozenset({CHAT_TASK, "llm/v1/completions", "llm/v1/embeddings"})
 _CACHE_ENTRIES = 256
+_SUGGEST_SECONDS = 5.0  # bound on listing the models to suggest a name, after Databricks said 404
 
 
 def endpoint_task(endpoint: dict[str, Any]) -> str | None:
@@ -36,6 +40,15 @@ def model_object(endpoint: dict[str, Any]) -> dict[str, Any]:
     return {"id": name, "object": "model", "created": created, "owned_by": owned_by, "task": endpoint_task(endpoint)}
 
 
+def nearest_names(name: str, names: Iterable[str], limit: int = 3) -> list[str]:
+    """Known names a mistyped one probably meant: those containing it, then the closest spellings."""
+    known = sorted(set(names))
+    wanted = name.lower()
+    containing = [n for n in known if wanted and wanted in n.lower()]
+    close = difflib.get_close_matches(name, known, n=limit, cutoff=0.6)
+    return list(dict.fromkeys([*containing, *close]))[:limit]
+
+
 class ModelCatalog:
     def __init__(self, client: DatabricksClient, settings: Settings) -> None:
         self.client = client
@@ -49,7 +62,8 @@ class ModelCatalog:
         """The endpoint a requested model name stands for; refused before anything goes upstream."""
         endpoint = self.aliases.get(model, model)
         if self.allowed and endpoint not in self.allowed and model not in self.allowed:
-            raise ModelNotFoundError(model)
+            offered = [*self.allowed, *(a for a, target in self.aliases.items() if target in self.allowed)]
+            raise ModelNotFoundError(model, nearest_names(model, offered))
         return check_endpoint_name(endpoint)
 
     async def models(self, authorization: str) -> list[dict[str, Any]]:
@@ -89,7 +103,25 @@ class ModelCatalog:
         return listed, frozen
 
     async def model(self, model_id: str, authorization: str) -> dict[str, Any]:
-        for entry in await self.models(authorization):
+        listed = await self.models(authorization)
+        for entry in listed:
             if entry["id"] == model_id:
                 return entry
-        raise ModelNotFoundError(model_id)
+        raise ModelNotFoundError(model_id, nearest_names(model_id, (str(m["id"]) for m in listed)))
+
+    async def task_of(self, endpoint: str, authorization: str) -> str | None:
+        """The endpoint's Databricks task from the (cached) list, or None when it cannot be told."""
+        try:
+            listed = await asyncio.wait_for(self.models(authorization), _SUGGEST_SECONDS)
+        except (ProxyError, TimeoutError):
+            return None
+        found = next((m.get("task") for m in listed if m["id"] == endpoint), None)
+        return found if isinstance(found, str) else None
+
+    async def not_found(self, model: str, authorization: str) -> ModelNotFoundError:
+        """The error for a model Databricks does not serve, naming the caller's nearest models if any."""
+        try:
+            listed = await asyncio.wait_for(self.models(authorization), _SUGGEST_SECONDS)
+        except (ProxyError, TimeoutError):
+            listed = []
+        return ModelNotFoundError(model, nearest_names(model, (str(m["id"]) for m in listed)))

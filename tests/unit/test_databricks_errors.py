@@ -345,7 +345,7 @@ def test_body_shape_of_the_proxys_own_errors() -> None:
     assert missing.status == 404
     assert error_body(missing) == {
         "error": {
-            "message": "The model 'gpt-9' does not exist or you do not have access to it.",
+            "message": "The model 'gpt-9' does not exist or you do not have access to it. GET /v1/models lists the models you can use.",
             "type": "invalid_request_error",
             "param": "model",
             "code": "model_not_found",
