@@ -59,8 +59,11 @@ def test_endpoint_task_and_model_object() -> None:
         "object": "model",
         "created": 1_718_236_800,
         "owned_by": "databricks",
+        "task": "llm/v1/chat",
     }
     assert model_object(ENDPOINTS[1])["owned_by"] == "a@b.c"
+    assert model_object(ENDPOINTS[2])["task"] == "llm/v1/chat"  # an external model's task
+    assert model_object(ENDPOINTS[3])["task"] is None
 
 
 @pytest.mark.anyio
