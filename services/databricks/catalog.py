@@ -55,8 +55,7 @@ class ModelCatalog:
         self.aliases = dict(settings.model_aliases)
         self.allowed = frozenset(settings.allowed_models)
         self.ttl = settings.models_cache_seconds
-        # per credential: (fetched at, the listed models, the ids among them that are chat models)
-        self._cache: dict[str, tuple[float, list[dict[str, Any]], frozenset[str]]] = {}
+        self._cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
     def resolve(self, model: str) -> str:
         """The endpoint a requested model name stands for; refused before anything goes upstream."""
@@ -67,40 +66,31 @@ class ModelCatalog:
         return check_endpoint_name(endpoint)
 
     async def models(self, authorization: str) -> list[dict[str, Any]]:
-        return (await self._listing(authorization))[0]
-
-    async def chat_models(self, authorization: str) -> list[dict[str, Any]]:
-        """The listed models (endpoints and aliases) that serve chat."""
-        listed, chat = await self._listing(authorization)
-        return [m for m in listed if m["id"] in chat]
-
-    async def _listing(self, authorization: str) -> tuple[list[dict[str, Any]], frozenset[str]]:
         key = hashlib.sha256(authorization.encode()).hexdigest()
         now = time.monotonic()
         cached = self._cache.get(key)
         if cached is not None and now - cached[0] < self.ttl:
-            return cached[1], cached[2]
+            return cached[1]
         endpoints = await self.client.list_endpoints(authorization)
-        kept = [
-            e
+        listed = [
+            model_object(e)
             for e in endpoints
             if isinstance(e.get("name"), str)
             and endpoint_task(e) in LLM_TASKS
             and (not self.allowed or e["name"] in self.allowed)
         ]
-        listed = [model_object(e) for e in kept]
-        chat = {e["name"] for e in kept if endpoint_task(e) == CHAT_TASK}
         by_name = {m["id"]: m for m in listed}
         for alias, target in self.aliases.items():
             if target in by_name and alias not in by_name:
                 listed.append({**by_name[target], "id": alias})
-                if target in chat:
-                    chat.add(alias)
         if len(self._cache) >= _CACHE_ENTRIES:
             self._cache.clear()
-        frozen = frozenset(chat)
-        self._cache[key] = (now, listed, frozen)
-        return listed, frozen
+        self._cache[key] = (now, listed)
+        return listed
+
+    async def chat_models(self, authorization: str) -> list[dict[str, Any]]:
+        """The listed models (endpoints and aliases) that serve chat."""
+        return [m for m in await self.models(authorization) if m["task"] == CHAT_TASK]
 
     async def model(self, model_id: str, authorization: str) -> dict[str, Any]:
         listed = await self.models(authorization)
