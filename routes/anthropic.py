@@ -23,7 +23,7 @@ from services.dialects.anthropic.model_ids import endpoint_for, is_anthropic_id,
 from services.dialects.anthropic.requests import to_chat
 from services.dialects.anthropic.stream import MessageStream
 from services.dialects.anthropic.tokens import estimate_input_tokens
-from services.errors import InvalidRequestError, ModelNotFoundError
+from services.errors import InvalidRequestError, NotFoundError
 from services.translate import answers as chat_answers
 from services.translate.chunks import ChatStream
 from services.translate.requests import chat_request
@@ -56,7 +56,12 @@ async def endpoint_of(request: Request, model: str) -> str:
         return model
     endpoint = endpoint_for(model, names)
     if endpoint is None:
-        raise ModelNotFoundError(model)
+        raise NotFoundError(
+            f"The model '{model}' is an Anthropic model id, and no Claude serving endpoint is there to map it to: "
+            "name a serving endpoint (GET /anthropic/v1/models lists them).",
+            param="model",
+            code="model_not_found",
+        )
     return endpoint
 
 

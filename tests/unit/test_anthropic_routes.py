@@ -136,7 +136,8 @@ async def test_no_claude_endpoint_is_a_404_and_count_tokens_estimates() -> None:
         "type": "error",
         "error": {
             "type": "not_found_error",
-            "message": "The model 'claude-haiku-4-5-20251001' does not exist or you do not have access to it.",
+            "message": "The model 'claude-haiku-4-5-20251001' is an Anthropic model id, and no Claude serving endpoint"
+            " is there to map it to: name a serving endpoint (GET /anthropic/v1/models lists them).",
         },
     }
     assert (counted.status_code, counted.json()) == (200, {"input_tokens": 23})
