@@ -7,14 +7,13 @@ pivot answer or chunks are translated back (``services/dialects/anthropic``).
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.anthropic import AnthropicErrorResponse, AnthropicModelList, CountTokensRequest, Message, MessagesRequest
 from routes.deps import read_payload, record_of, services_of, upstream_authorization
-from routes.docs import STREAM_OR_JSON, json_body
+from routes.docs import STREAM_OR_JSON, error_responses, json_body
 from routes.lean import LeanRoute, needs
 from routes.respond import json_response, respond_json, respond_stream
 from services.dialects.anthropic import answers
@@ -30,19 +29,7 @@ from services.translate.requests import chat_request
 
 router = APIRouter(tags=["Anthropic"], route_class=LeanRoute)
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": AnthropicErrorResponse, "description": description}
-    for status, description in {
-        400: "invalid_request_error",
-        401: "authentication_error",
-        403: "permission_error",
-        404: "not_found_error",
-        413: "request_too_large",
-        429: "rate_limit_error (see retry-after)",
-        500: "api_error",
-        529: "overloaded_error",
-    }.items()
-}
+ERRORS = error_responses(AnthropicErrorResponse)
 
 
 async def endpoint_of(request: Request, model: str) -> str:

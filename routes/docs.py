@@ -29,19 +29,24 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": description}
-    for status, description in {
-        400: "Invalid request",
-        401: "Missing or wrong credentials",
-        403: "Permission denied",
-        404: "Unknown model",
-        413: "Request body too large",
-        429: "Rate limited (see Retry-After)",
-        502: "Databricks unreachable or failing",
-        504: "Databricks timed out",
-    }.items()
+_ERROR_STATUSES = {
+    400: "Invalid request",
+    401: "Missing or wrong credentials",
+    403: "Permission denied",
+    404: "Unknown model",
+    413: "Request body too large",
+    429: "Rate limited (see Retry-After)",
+    502: "Databricks unreachable or failing",
+    504: "Databricks timed out",
 }
+
+
+def error_responses(envelope: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """The documented error statuses of a route whose door answers errors in ``envelope``."""
+    return {status: {"model": envelope, "description": text} for status, text in _ERROR_STATUSES.items()}
+
+
+ERROR_RESPONSES = error_responses(ErrorResponse)
 
 
 STREAM_OR_JSON: dict[int | str, dict[str, Any]] = {
