@@ -288,3 +288,22 @@ def test_message_start_carries_the_prompt_tokens_databricks_reported_first() -> 
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
     }
+
+
+def test_a_leading_empty_object_is_not_glued_to_the_real_arguments() -> None:
+    """Databricks' Claude may send ``{}`` as a call's first arguments, then the real ones."""
+
+    def call(arguments: str, first: bool) -> dict[str, Any]:
+        head = {"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": arguments}}
+        return chunk(
+            {"tool_calls": [{"index": 0, **head} if first else {"index": 0, "function": {"arguments": arguments}}]}
+        )
+
+    def deltas(chunks: list[dict[str, Any]]) -> list[str]:
+        stream = MessageStream(MODEL, thinking=False)
+        events = [e for c in chunks for e in stream.feed(c)] + stream.finish()
+        return [e["delta"]["partial_json"] for e in events if e["type"] == "content_block_delta"]
+
+    assert deltas([call("{}", True), call('{"a": 1}', False)]) == ['{"a": 1}']
+    assert deltas([call("{}", True), chunk({}, "tool_calls")]) == ["{}"]
+    assert deltas([call('{"a": 1}', True)]) == ['{"a": 1}']
