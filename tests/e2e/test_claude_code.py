@@ -1,7 +1,8 @@
 """Claude Code from npm (print mode) against the proxy's Anthropic door, with only its base URL and a token set.
 
-Claude Code runs twice per test session (it is slow to start): once answering a prompt, once completing a turn
-in which the model calls Claude Code's ``Read`` tool (the emulator makes the call the prompt directs).
+Claude Code runs three times per test session (it is slow to start): answering a prompt, and completing a turn in
+which the model calls Claude Code's ``Read`` tool (the emulator makes the call the prompt directs), on Claude and on
+GPT-OSS.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CLAUDE
+from tests.e2e.conftest import CLAUDE, GPT_OSS
 from tests.e2e.harness import Emulator, Proxy
 
 CLAUDE_CODE_DIR = Path(__file__).resolve().parents[1] / "claude_code"
@@ -60,12 +61,12 @@ def claude_runs(
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
     }
 
-    def run(prompt: str, tools: str) -> Run:
+    def run(prompt: str, tools: str, **extra_env: str) -> Run:
         emulator.reset()
         done = subprocess.run(
             [str(claude_binary), "-p", prompt, "--tools", tools, "--output-format", "json"],
             cwd=work,
-            env=env,
+            env={**env, **extra_env},
             capture_output=True,
             text=True,
             timeout=180,
@@ -74,9 +75,11 @@ def claude_runs(
         upstream = [r for r in emulator.stats()["recent"] if r["path"].endswith("/invocations")]
         return Run(json.loads(done.stdout), upstream)
 
+    read = f'call Read with {{"file_path": "{work / "notes.txt"}"}}'
     yield {
         "plain": run("hello from claude code", ""),
-        "tool": run(f'call Read with {{"file_path": "{work / "notes.txt"}"}}', "Read"),
+        "tool": run(read, "Read"),
+        "gpt-oss": run(read, "Read", ANTHROPIC_MODEL=GPT_OSS),
     }
 
 
@@ -107,3 +110,15 @@ def test_completes_a_turn_with_one_of_its_tools(claude_runs: dict[str, Run]) -> 
     (call,) = assistant["tool_calls"]
     assert call["function"]["name"] == "Read"
     assert result["role"] == "tool" and result["tool_call_id"] == call["id"] and SECRET in result["content"]
+
+
+def test_works_on_a_model_of_another_family(claude_runs: dict[str, Run]) -> None:
+    run = claude_runs["gpt-oss"]
+    assert (run.result["is_error"], run.result["num_turns"]) == (False, 2)
+    assert SECRET in run.result["result"]
+    first, second = run.upstream
+    assert first["path"] == f"/serving-endpoints/{GPT_OSS}/invocations"
+    # Claude Code's adaptive thinking at effort "high" is GPT-OSS's reasoning_effort; no Claude-only field is sent
+    assert first["body"]["reasoning_effort"] == "high"
+    assert not {"thinking", "output_config", "context_management"} & set(first["body"])
+    assert second["body"]["messages"][-1]["role"] == "tool"
