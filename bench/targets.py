@@ -27,11 +27,17 @@ EMBED_MODEL = "bench-embed"
 
 DESCRIPTIONS = {
     "direct": "the static upstream itself (bench/upstream.py), no proxy",
-    "ours": "uvicorn app:app --loop uvloop --http httptools --no-access-log --workers 1 (request log and metrics on)",
+    "ours": "uvicorn app:app --loop uvloop --http <bounded httptools> --no-access-log --workers 1 (log and metrics on)",
     "ours-bare": "ours with the request log line and metrics off (measures their cost)",
     "ours-base": "ours as checked out in --base-dir (e.g. a git worktree of an earlier commit), same command",
     "litellm": "litellm --config bench/litellm_config.yaml (databricks/ provider, 1 uvicorn worker)",
 }
+
+
+def _http_protocol(proxy_dir: Path | str) -> str:
+    """The production command's protocol (bounded request heads), or plain httptools for older checkouts."""
+    bounded = Path(proxy_dir) / "routes" / "protocol.py"
+    return "routes.protocol:BoundedHttpProtocol" if bounded.exists() else "httptools"
 
 
 def make_token() -> str:
@@ -170,7 +176,7 @@ class Launcher:
                 "--loop",
                 "uvloop",
                 "--http",
-                "httptools",
+                _http_protocol(self.proxy_dir),
                 "--no-access-log",
                 "--workers",
                 "1",

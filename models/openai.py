@@ -79,12 +79,12 @@ class _SamplingFields(_Open):
 
 
 class ChatCompletionRequest(_SamplingFields):
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=2048)
     max_completion_tokens: int | None = Field(default=None, ge=1)
-    tools: list[Tool] | None = None
+    tools: list[Tool] | None = Field(default=None, max_length=128)
     tool_choice: str | dict[str, Any] | None = None
     parallel_tool_calls: bool | None = None
-    functions: list[FunctionDefinition] | None = None
+    functions: list[FunctionDefinition] | None = Field(default=None, max_length=128)
     function_call: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
     logprobs: bool | None = None

@@ -11,6 +11,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from routes.errors import validation_error
+from services.bounds import check_bounds
 from services.call import CallRecord
 from services.container import Services
 from services.databricks.credentials import user_authorization
@@ -67,7 +68,8 @@ async def read_payload(
     invalid: Callable[[list[dict[str, Any]]], ProxyError] = validation_error,
 ) -> dict[str, Any]:
     """The JSON body as a dictionary, validated against ``model`` (``invalid`` words the error, naming the field)."""
-    raw = await read_body(request, services_of(request).settings.max_body_bytes)
+    settings = services_of(request).settings
+    raw = await read_body(request, settings.max_body_bytes)
     if not raw.strip():
         raise InvalidRequestError("The request body is empty; send a JSON object.")
     try:
@@ -76,6 +78,7 @@ async def read_payload(
         raise InvalidRequestError(f"The request body is not valid JSON: {exc}"[:300], code="invalid_json") from None
     if not isinstance(payload, dict):
         raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
+    check_bounds(payload, model, settings.max_json_depth, settings.max_json_values)
     try:
         model.model_validate(payload)
     except ValidationError as exc:

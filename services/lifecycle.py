@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import time
 from typing import NoReturn
 
@@ -22,9 +23,21 @@ from services.shutdown import StreamRegistry
 logger = logging.getLogger("proxy.lifecycle")
 
 
+def raise_open_file_limit() -> int:
+    """Soft open-file limit up to the hard one: each client socket is a descriptor, and the common
+    default of 1024 lets a thousand slow clients starve every other caller (servers such as nginx
+    and Go's runtime do the same at start)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    return soft
+
+
 async def start_services(
     settings: Settings, metrics: Metrics, credentials: UpstreamCredentials | None = None
 ) -> Services:
+    raise_open_file_limit()
     emulator = None
     if credentials is not None:
         await credentials.start(settings.startup_timeout)

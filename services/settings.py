@@ -51,6 +51,11 @@ class Settings(BaseSettings):
 
     # --- Inbound ---
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_json_depth: int = Field(default=128, ge=8, le=200)
+    max_json_values: int = Field(default=50_000, ge=1000)
+    header_timeout: float = Field(default=10.0, gt=0)
+    max_header_bytes: int = Field(default=64 * 1024, ge=4096)
+    max_headers: int = Field(default=100, ge=16)
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     forward_user_token: bool = True
     send_usage_context: bool = True

@@ -1,0 +1,140 @@
+"""Hostile clients against the real server: slow and oversized request heads, a hostile body.
+
+Sizes are scaled down from bench/attacks.py (which measures the full-size attacks) to stay fast.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import LLAMA
+from tests.e2e.harness import E2E_TOKEN, Emulator, Proxy
+
+HEAD = b"GET /health HTTP/1.1\r\nHost: proxy\r\n"
+
+
+@pytest.fixture(scope="module")
+def guarded(emulator: Emulator) -> Iterator[Proxy]:
+    server = Proxy(
+        {"DATABRICKS_HOST": emulator.url, "DATABRICKS_TOKEN": E2E_TOKEN, "PROXY_HEADER_TIMEOUT": "1"},
+        extra_args=("--http", "routes.protocol:BoundedHttpProtocol"),
+    )
+    yield server
+    server.stop()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def first_line(sock: socket.socket) -> bytes:
+    sock.settimeout(5)
+    try:
+        return sock.recv(4096).split(b"\r\n")[0]
+    except ConnectionResetError:
+        return b"reset"
+
+
+def health_ms(proxy: Proxy) -> float:
+    started = time.perf_counter()
+    with httpx.Client(timeout=5) as client:
+        assert client.get(f"{proxy.url}/health").status_code == 200
+    return (time.perf_counter() - started) * 1000
+
+
+def test_idle_and_slow_connections_are_closed_while_health_answers(guarded: Proxy) -> None:
+    idle = [socket.create_connection(("127.0.0.1", guarded.port)) for _ in range(150)]
+    slow = [socket.create_connection(("127.0.0.1", guarded.port)) for _ in range(150)]
+    for sock in slow:
+        sock.sendall(b"GET /health HTTP/1.1\r\n")
+    try:
+        assert max(health_ms(guarded) for _ in range(5)) < 500
+        time.sleep(0.6)
+        for sock in slow:
+            sock.sendall(b"X")  # still trickling
+        time.sleep(0.9)  # past the 1 s header timeout
+        assert {first_line(sock) for sock in slow} == {b"HTTP/1.1 408 Request Timeout"}
+        assert {first_line(sock) for sock in idle} == {b""}  # closed without a word
+        assert health_ms(guarded) < 500
+    finally:
+        for sock in idle + slow:
+            sock.close()
+
+
+def test_oversized_heads_are_refused_with_431(guarded: Proxy) -> None:
+    with socket.create_connection(("127.0.0.1", guarded.port)) as sock:
+        sock.sendall(HEAD + b"X-Forwarded-Email: " + b"a" * (1 << 20) + b"\r\n\r\n")
+        assert first_line(sock) == b"HTTP/1.1 431 Request Header Fields Too Large"
+    with socket.create_connection(("127.0.0.1", guarded.port)) as sock:
+        sock.sendall(HEAD + b"".join(b"X-H%d: v\r\n" % i for i in range(10_000)) + b"\r\n")
+        assert first_line(sock) == b"HTTP/1.1 431 Request Header Fields Too Large"
+    assert health_ms(guarded) < 500
+
+
+def test_an_unterminated_header_is_cut_short_without_growing_memory(guarded: Proxy) -> None:
+    before = rss_mb(guarded.proc.pid)
+    sent: list[int] = []
+
+    def flood() -> None:
+        with socket.create_connection(("127.0.0.1", guarded.port)) as sock:
+            total = 0
+            try:
+                sock.sendall(HEAD + b"X-Big: ")
+                while total < 16 << 20:
+                    sock.sendall(b"a" * 65536)
+                    total += 65536
+            except OSError:
+                pass
+            sent.append(total)
+
+    threads = [threading.Thread(target=flood) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(sent) == 4 and max(sent) < 8 << 20, f"the server read {max(sent)} bytes of one header"
+    assert rss_mb(guarded.proc.pid) - before < 16
+    assert health_ms(guarded) < 500
+
+
+def test_a_hostile_array_is_answered_at_once_while_health_answers(proxy: Proxy) -> None:
+    body = b'{"model":"%s","messages":[' % LLAMA.encode() + b",".join([b"1"] * 8_000_000) + b"]}"
+    before = rss_mb(proxy.proc.pid)
+    worst: list[float] = []
+    done = threading.Event()
+
+    def probe() -> None:
+        while not done.is_set():
+            worst.append(health_ms(proxy))
+            time.sleep(0.01)
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    started = time.perf_counter()
+    try:
+        response = httpx.post(
+            f"{proxy.url}/v1/chat/completions",
+            content=body,
+            headers={"Content-Type": "application/json"},
+            timeout=120,
+        )
+    finally:
+        elapsed = time.perf_counter() - started
+        done.set()
+        prober.join()
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "messages"
+    assert response.json()["error"]["code"] == "array_above_max_length"
+    assert elapsed < 1.0
+    assert max(worst) < 400
+    assert rss_mb(proxy.proc.pid) - before < 48
