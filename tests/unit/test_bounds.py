@@ -9,6 +9,7 @@ import pytest
 
 from models.openai import ChatCompletionRequest, EmbeddingRequest
 from services.bounds import check_bounds, list_limits
+from services.dialects.openai import error_body
 from services.errors import InvalidRequestError
 
 LLAMA = "databricks-meta-llama-3-3-70b-instruct"
@@ -20,7 +21,7 @@ def refused(payload: dict[str, Any], model: Any = ChatCompletionRequest) -> dict
     with pytest.raises(InvalidRequestError) as caught:
         check_bounds(payload, model, DEPTH, VALUES)
     assert caught.value.status == 400
-    body: dict[str, Any] = caught.value.body()
+    body: dict[str, Any] = error_body(caught.value)
     return body
 
 

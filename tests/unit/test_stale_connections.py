@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from services.aiohttp_transport import AiohttpTransport
+from services.databricks.transport import AiohttpTransport
 
 ANSWER = b'{"ok":true}'
 
