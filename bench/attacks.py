@@ -3,7 +3,8 @@
     bench/.venv/bin/python -m bench.attacks [--root DIR] [--only body,headers,metrics] [--nofile 1024]
 
 ``--root`` runs the proxy from another checkout (e.g. a worktree of the previous commit) to compare.
-The proxy starts with no workspace (its built-in emulator) and a soft open-file limit of ``--nofile``
+The proxy calls the project's emulator (``python -m emulator``, a process of its own; settings
+``ATTACK_PROXY_<NAME>`` reach the proxy as ``PROXY_<NAME>``) and starts with a soft open-file limit of ``--nofile``
 (1024 is a common default). Figures: status and time of the attack's answer, the slowest /health probe
 during it, and the proxy's RSS before, at peak and after (from /proc). Every socket is on 127.0.0.1.
 """
@@ -33,6 +34,7 @@ from bench.procs import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL = "databricks-meta-llama-3-3-70b-instruct"
+UPSTREAM_BEARER = "attack-emulator-bearer"
 
 
 def rss_kb(pid: int) -> dict[str, int]:
@@ -75,12 +77,33 @@ class Probe:
         self._thread.join()
 
 
+def start_emulator(idle_timeout: int) -> tuple[subprocess.Popen[bytes], str]:
+    """The project's emulator in a process of its own, served by uvicorn, which drops connections idle for
+    ``idle_timeout`` seconds (uvicorn's default is 5)."""
+    port = free_port()
+    args = [sys.executable, "-m", "uvicorn", "emulator.app:create_emulator_app", "--factory", "--port", str(port)]
+    args += ["--timeout-keep-alive", str(idle_timeout), "--log-level", "warning", "--no-access-log"]
+    proc = subprocess.Popen(args, cwd=REPO_ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/emulator/stats", timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("the emulator did not start")
+
+
 class Server:
-    def __init__(self, root: Path, nofile: int, http: str | None) -> None:
+    def __init__(self, root: Path, nofile: int, http: str | None, upstream: str | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "PROXY_"))}
         env.update({"PROXY_LOG_LEVEL": "WARNING", "PROXY_EMULATOR_CHUNK_DELAY": "0"})
+        if upstream:
+            env.update({"DATABRICKS_HOST": upstream, "DATABRICKS_TOKEN": UPSTREAM_BEARER})
+        env.update({k[len("ATTACK_") :]: v for k, v in os.environ.items() if k.startswith("ATTACK_PROXY_")})
         args = [sys.executable, "-m", "uvicorn", "app:app", "--port", str(self.port), "--no-access-log"]
         args += ["--loop", "uvloop", "--http", http or "httptools"]
 
@@ -255,9 +278,9 @@ def metrics_attack(server: Server, results: dict[str, Any], count: int) -> None:
         entry["metrics_lines"] = response.text.count("\n")
 
 
-def stale_connections(server: Server, results: dict[str, Any], quiet: float, burst: int) -> None:
-    """A burst, ``quiet`` seconds of nothing (the built-in emulator, a uvicorn server, drops connections
-    idle for 5 s), then another burst: how many requests fail on a connection the upstream closed."""
+def stale_connections(server: Server, results: dict[str, Any], quiet: float, burst: int, waves: int) -> None:
+    """Bursts of requests, each after ``quiet`` seconds of nothing (close to the emulator's idle timeout):
+    how many requests fail on a pooled connection the upstream closed."""
     body = {"model": MODEL, "messages": [{"role": "user", "content": "x"}]}
 
     async def wave() -> list[int]:
@@ -268,19 +291,19 @@ def stale_connections(server: Server, results: dict[str, Any], quiet: float, bur
             )
         return [answer.status_code if isinstance(answer, httpx.Response) else 0 for answer in answers]
 
-    with measured(server, f"stale_{burst}_after_{quiet}s_quiet", results) as entry:
-        first = asyncio.run(wave())
-        time.sleep(quiet)
-        second = asyncio.run(wave())
-        entry["first_wave_failed"] = sum(status != 200 for status in first)
-        entry["second_wave_failed"] = sum(status != 200 for status in second)
+    with measured(server, f"stale_{waves}x{burst}_after_{quiet}s_quiet", results) as entry:
+        failed = [sum(status != 200 for status in asyncio.run(wave()))]
+        for _ in range(waves - 1):
+            time.sleep(quiet)
+            failed.append(sum(status != 200 for status in asyncio.run(wave())))
+        entry["failed_per_wave"] = failed
 
 
 ATTACKS: dict[str, Callable[[Server, dict[str, Any], argparse.Namespace], None]] = {
     "body": lambda server, results, args: body_attacks(server, results, args.items),
     "headers": lambda server, results, args: header_attacks(server, results, args.sockets, args.hold),
     "metrics": lambda server, results, args: metrics_attack(server, results, args.models),
-    "stale": lambda server, results, args: stale_connections(server, results, args.quiet, args.burst),
+    "stale": lambda server, results, args: stale_connections(server, results, args.quiet, args.burst, args.waves),
 }
 
 
@@ -293,18 +316,25 @@ def main() -> None:
     parser.add_argument("--hold", type=float, default=15.0, help="seconds the slow sockets are held open")
     parser.add_argument("--items", type=int, default=8_000_000, help="items of the hostile body array")
     parser.add_argument("--models", type=int, default=20_000)
-    parser.add_argument("--quiet", type=float, default=4.9, help="stale: seconds between the two bursts")
-    parser.add_argument("--burst", type=int, default=300, help="stale: requests per burst")
+    parser.add_argument("--upstream-idle", type=int, default=5, help="the emulator drops connections idle this long")
+    parser.add_argument("--quiet", type=float, default=4.9, help="stale: seconds between bursts")
+    parser.add_argument("--burst", type=int, default=100, help="stale: requests per burst")
+    parser.add_argument("--waves", type=int, default=2, help="stale: bursts, each after the quiet")
     parser.add_argument("--http", default=None, help="uvicorn --http (default: httptools)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     results: dict[str, Any] = {"root": str(args.root), "http": args.http or "httptools", "nofile": args.nofile}
-    for name in args.only.split(","):
-        server = Server(args.root, args.nofile, args.http)
-        try:
-            ATTACKS[name](server, results, args)
-        finally:
-            server.stop()
+    emulator, upstream = start_emulator(args.upstream_idle)
+    try:
+        for name in args.only.split(","):
+            server = Server(args.root, args.nofile, args.http, upstream)
+            try:
+                ATTACKS[name](server, results, args)
+            finally:
+                server.stop()
+    finally:
+        emulator.terminate()
+        emulator.wait(20)
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
 

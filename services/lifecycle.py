@@ -59,7 +59,7 @@ async def start_services(
         logger.warning("no Databricks workspace configured: answering from the built-in emulator")
     streams = StreamRegistry(settings.shutdown_grace_seconds)
     streams.start()
-    http = build_http_client(settings)
+    http = build_http_client(settings, metrics.retries.inc)
     client = DatabricksClient(http, credentials.host, settings, metrics)
     catalog = ModelCatalog(client, settings)
     limiter = ConcurrencyLimiter(settings.max_concurrency)

@@ -88,7 +88,10 @@ class Metrics:
             registry=registry,
         )
         self.retries = Counter(
-            "proxy_upstream_retries_total", "Connection attempts retried before anything was sent", registry=registry
+            "proxy_upstream_retries_total",
+            "Requests sent again: the connection failed, or the upstream had dropped the pooled connection, "
+            "before any answer",
+            registry=registry,
         )
         self.fallbacks = Counter(
             "proxy_fallbacks_total", "Requests sent to a fallback endpoint", ("model", "fallback"), registry=registry

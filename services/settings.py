@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     request_timeout: float = Field(default=600.0, gt=0)
     max_connections: int = Field(default=1000, ge=1)
     max_keepalive_connections: int = Field(default=200, ge=0)
+    upstream_idle_seconds: float = Field(default=4.0, gt=0)
     max_concurrency: int = Field(default=1000, ge=1)
     connect_retries: int = Field(default=2, ge=0, le=10)
     retry_after_cap_seconds: int = Field(default=60, ge=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,15 +48,16 @@ def _timeout(settings: Settings) -> httpx.Timeout:
     )
 
 
-def build_http_client(settings: Settings) -> httpx.AsyncClient:
+def build_http_client(settings: Settings, on_stale_retry: Callable[[], None] | None = None) -> httpx.AsyncClient:
+    """``on_stale_retry`` is told of each request sent again because the server had dropped its pooled connection."""
     limits = httpx.Limits(
         max_connections=settings.max_connections,
         max_keepalive_connections=settings.max_keepalive_connections,
-        keepalive_expiry=30.0,
+        keepalive_expiry=settings.upstream_idle_seconds,
     )
     transport: httpx.AsyncBaseTransport
     if settings.upstream_transport == "aiohttp":
-        transport = AiohttpTransport(limits)
+        transport = AiohttpTransport(limits, on_stale_retry=on_stale_retry)
     else:
         transport = httpx.AsyncHTTPTransport(limits=limits)
     return httpx.AsyncClient(timeout=_timeout(settings), transport=transport, follow_redirects=False)
