@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
     """``credentials`` replaces databricks-sdk resolution (tests inject a fixed token)."""
     settings = settings or Settings()
     configure_logging(settings)
-    metrics = Metrics(settings.metrics_by_caller, settings.prometheus_multiproc_dir)
+    metrics = Metrics(settings.metrics_by_caller, settings.prometheus_multiproc_dir, settings.configured_endpoints)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
         api_keys=ApiKeys(key.get_secret_value() for key in settings.api_keys),
         observer=RequestObserver(metrics, settings.metrics_enabled),
         routes=RouteTable(mounted, app.routes, settings, dialects),
+        trust_forwarded_identity=settings.forwarded_identity_trusted,
     )
     return app
 

@@ -11,6 +11,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from routes.errors import validation_error
+from routes.identity import user_token_of
 from services.bounds import check_bounds
 from services.call import CallRecord
 from services.container import Services
@@ -37,10 +38,8 @@ def dialect_of(request: Request) -> Dialect:
 
 
 def upstream_authorization(request: Request, services: Services) -> str:
-    """The caller's own Databricks token when the platform forwards one (and that is enabled)."""
-    forwarded = user_authorization(
-        request.headers.get("x-forwarded-access-token"), services.settings.forward_user_token
-    )
+    """The caller's own Databricks token when a trusted gateway forwards one (and that is enabled)."""
+    forwarded = user_authorization(user_token_of(request), services.settings.forward_user_token)
     return forwarded or services.credentials.header()
 
 

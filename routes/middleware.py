@@ -27,6 +27,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from routes.identity import IDENTITY_HEADERS, TOKEN_HEADER, forwarded_identity
 from routes.lean import LeanRoute, needs_of
 from services.call import CallRecord, request_id_from
 from services.dialects import Dialect, DialectMap
@@ -125,18 +126,32 @@ class RouteTable:
         return RoutePolicy(True, "other", self.dialects.for_path(path), {})
 
 
+_GATEWAY_HEADERS = frozenset((*IDENTITY_HEADERS, TOKEN_HEADER))
+
+
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, api_keys: ApiKeys, observer: Observer, routes: RouteTable) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        api_keys: ApiKeys,
+        observer: Observer,
+        routes: RouteTable,
+        trust_forwarded_identity: bool,
+    ) -> None:
         self.app = app
         self.api_keys = api_keys
         self.observer = observer
         self.routes = routes
+        # Behind the Databricks Apps gateway (or another that strips and sets them): see routes/identity.py.
+        self.trust_forwarded_identity = trust_forwarded_identity
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id_header = authorization = api_key = email = user = None
+        request_id_header = authorization = api_key = None
+        gateway: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 request_id_header = value.decode("latin-1")
@@ -144,10 +159,8 @@ class RequestContextMiddleware:
                 authorization = value
             elif name == b"x-api-key":
                 api_key = value
-            elif name == b"x-forwarded-email":
-                email = value.decode("latin-1")
-            elif name == b"x-forwarded-user":
-                user = value.decode("latin-1")
+            elif name in _GATEWAY_HEADERS:
+                gateway.setdefault(name, value)
         path = scope["path"]
         policy = self.routes.policy(path)
         record = CallRecord(
@@ -155,7 +168,6 @@ class RequestContextMiddleware:
             route=path,
             started=time.perf_counter(),
             label=policy.label,
-            caller=email or user,
         )
         state = scope.setdefault("state", {})
         state["call"] = record
@@ -176,6 +188,10 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            if gateway and self.trust_forwarded_identity:
+                identity = forwarded_identity(gateway)
+                record.caller = identity.caller
+                state["user_token"] = identity.user_token
             if policy.key and self.api_keys:
                 label = self._key_label(authorization, api_key)
                 record.caller = record.caller or label

@@ -61,7 +61,7 @@ async def start_services(
     streams.start()
     http = build_http_client(settings, metrics.retries.inc)
     client = DatabricksClient(http, credentials.host, settings, metrics)
-    catalog = ModelCatalog(client, settings)
+    catalog = ModelCatalog(client, settings, on_listed=metrics.models.learn)
     limiter = ConcurrencyLimiter(settings.max_concurrency)
     return Services(
         settings=settings,

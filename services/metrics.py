@@ -6,6 +6,7 @@ prometheus-client then shares the values between workers and ``/metrics`` report
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +37,40 @@ class _Children:
     upstream_latency: Any
 
 
+class ModelLabels:
+    """The values of the ``model`` label, from a bounded set.
+
+    A client can name any well-formed model, so a name becomes a label only once it is known to be a
+    real endpoint: configured (allow-list, aliases, fallbacks), listed by Databricks, or one that has
+    answered successfully; at most ``limit`` of them. Everything else is counted as ``other``.
+    """
+
+    def __init__(self, configured: Iterable[str] = (), limit: int = 1000) -> None:
+        self.limit = limit
+        self._known: set[str] = set()
+        self.learn(configured)
+
+    def learn(self, names: Iterable[str]) -> None:
+        for name in names:
+            if len(self._known) >= self.limit:
+                return
+            self._known.add(name)
+
+    def label(self, endpoint: str | None, answered: bool) -> str:
+        if endpoint is None:
+            return "none"
+        if endpoint in self._known:
+            return endpoint
+        if answered and len(self._known) < self.limit:
+            self._known.add(endpoint)
+            return endpoint
+        return "other"
+
+
 class Metrics:
-    def __init__(self, by_caller: bool, multiprocess_dir: str | None = None) -> None:
+    def __init__(self, by_caller: bool, multiprocess_dir: str | None = None, models: Iterable[str] = ()) -> None:
         self.by_caller = by_caller
+        self.models = ModelLabels(models)
         self._cache: dict[tuple[str, str, str], _Children] = {}
         self.multiprocess = bool(multiprocess_dir)
         self.registry = CollectorRegistry(auto_describe=True)
@@ -118,8 +150,8 @@ class Metrics:
 
     def finished(self, record: CallRecord, duration: float) -> None:
         self.in_flight.dec()
-        model = record.endpoint or "none"
         status = record.status or 500
+        model = self.models.label(record.endpoint, 200 <= status < 300)
         children = self._children(record.label, model, _STATUS_CLASSES.get(status // 100, "5xx"))
         children.requests.inc()
         children.latency.observe(duration)

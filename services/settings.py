@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     databricks_config_profile: str | None = Field(default=None, validation_alias=_databricks("CONFIG_PROFILE"))
     databricks_auth_type: str | None = Field(default=None, validation_alias=_databricks("AUTH_TYPE"))
     databricks_app_name: str | None = Field(default=None, validation_alias=_databricks("APP_NAME"))
+    databricks_app_port: int | None = Field(default=None, validation_alias=_databricks("APP_PORT"))
 
     # --- Upstream HTTP ---
     connect_timeout: float = Field(default=5.0, gt=0)
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     max_headers: int = Field(default=100, ge=16)
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     forward_user_token: bool = True
+    trust_forwarded_identity: bool | None = None
     send_usage_context: bool = True
 
     # --- Models ---
@@ -121,6 +123,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return _parse_mapping(value, lambda v: [p.strip() for p in v.split("|") if p.strip()])
         return value
+
+    @cached_property
+    def configured_endpoints(self) -> frozenset[str]:
+        """Every endpoint the configuration names (allow-list, alias targets, fallbacks)."""
+        fallbacks = {name for endpoint, chain in self.fallbacks.items() for name in (endpoint, *chain)}
+        return frozenset({*self.allowed_models, *self.model_aliases.values(), *fallbacks})
+
+    @cached_property
+    def forwarded_identity_trusted(self) -> bool:
+        """Whether X-Forwarded-Email/-User/-Access-Token come from a gateway that strips and sets them:
+        the explicit setting, else whether the Databricks Apps runtime started the proxy."""
+        if self.trust_forwarded_identity is not None:
+            return self.trust_forwarded_identity
+        return bool(self.databricks_app_name and self.databricks_app_port)
 
     @cached_property
     def workspace_configured(self) -> bool:

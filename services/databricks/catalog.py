@@ -6,7 +6,7 @@ import asyncio
 import difflib
 import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from services.databricks.client import DatabricksClient, check_endpoint_name
@@ -50,8 +50,15 @@ def nearest_names(name: str, names: Iterable[str], limit: int = 3) -> list[str]:
 
 
 class ModelCatalog:
-    def __init__(self, client: DatabricksClient, settings: Settings) -> None:
+    def __init__(
+        self,
+        client: DatabricksClient,
+        settings: Settings,
+        on_listed: Callable[[Iterable[str]], None] | None = None,
+    ) -> None:
+        """``on_listed`` is told the names of the endpoints Databricks lists (real ones, unlike a client's guess)."""
         self.client = client
+        self.on_listed = on_listed
         self.aliases = dict(settings.model_aliases)
         self.allowed = frozenset(settings.allowed_models)
         self.ttl = settings.models_cache_seconds
@@ -72,6 +79,8 @@ class ModelCatalog:
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
         endpoints = await self.client.list_endpoints(authorization)
+        if self.on_listed is not None:
+            self.on_listed(e["name"] for e in endpoints if isinstance(e.get("name"), str))
         listed = [
             model_object(e)
             for e in endpoints

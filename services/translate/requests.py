@@ -193,10 +193,23 @@ def embedding_request(payload: dict[str, Any]) -> UpstreamRequest:
 
 
 def add_attribution(body: dict[str, Any], request_id: str, caller: str | None) -> None:
-    """Databricks records these in inference tables, so usage can be traced to a caller."""
-    body.setdefault("client_request_id", request_id)
+    """Databricks records these in inference tables, so usage can be traced to a caller.
+
+    The proxy's own attribution wins over the body's: ``client_request_id`` is the request id and
+    ``usage_context.end_user`` the caller the proxy identified, or absent when it identified none (a
+    client cannot name someone else). Other ``usage_context`` keys are the client's to set.
+    """
+    body["client_request_id"] = request_id
+    context = body.get("usage_context")
+    if isinstance(context, dict):
+        context = {key: value for key, value in context.items() if key != "end_user"}
+    elif caller:
+        context = {}
+    else:
+        return  # nothing to attribute; a usage_context that is not an object is Databricks' to refuse
     if caller:
-        context = body.get("usage_context")
-        if not isinstance(context, dict):
-            context = {}
-        body["usage_context"] = {"end_user": caller, **context}
+        context["end_user"] = caller
+    if context:
+        body["usage_context"] = context
+    else:
+        body.pop("usage_context", None)

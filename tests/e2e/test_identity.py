@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import time
 from collections.abc import Iterator
 
@@ -74,7 +75,9 @@ def test_acting_for_the_user(oauth_emulator: Emulator) -> None:
         "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET,
     }
     headers = {"X-Forwarded-Access-Token": USER_TOKEN, "X-Forwarded-Email": "ada@example.com"}
-    on = Proxy(env)
+    # The Databricks Apps runtime sets these; only behind its gateway are the X-Forwarded-* headers believed.
+    apps = {"DATABRICKS_APP_NAME": "openai-proxy", "DATABRICKS_APP_PORT": "8000"}
+    on = Proxy({**env, **apps})
     try:
         response = httpx.post(f"{on.url}/api/v1/chat/completions", json=CHAT, headers=headers, timeout=10)
         assert response.status_code == 200
@@ -87,13 +90,14 @@ def test_acting_for_the_user(oauth_emulator: Emulator) -> None:
         assert USER_TOKEN not in on.output()
     finally:
         on.stop()
-    off = Proxy({**env, "PROXY_FORWARD_USER_TOKEN": "false"})
-    try:
-        response = httpx.post(f"{off.url}/api/v1/chat/completions", json=CHAT, headers=headers, timeout=10)
-        assert response.status_code == 200
-        assert oauth_emulator.stats()["last_request"]["authorization"].startswith("Bearer emu-")
-    finally:
-        off.stop()
+    for settings in ({**apps, "PROXY_FORWARD_USER_TOKEN": "false"}, {}):  # acting for the user off; no gateway
+        off = Proxy({**env, **settings})
+        try:
+            response = httpx.post(f"{off.url}/api/v1/chat/completions", json=CHAT, headers=headers, timeout=10)
+            assert response.status_code == 200
+            assert oauth_emulator.stats()["last_request"]["authorization"].startswith("Bearer emu-")
+        finally:
+            off.stop()
 
 
 def test_api_keys(emulator: Emulator) -> None:
@@ -111,9 +115,22 @@ def test_api_keys(emulator: Emulator) -> None:
                 client.models.list()
             assert isinstance(caught.value.body, dict) and caught.value.body["type"] == "authentication_error"
         assert httpx.get(f"{proxy.url}/health", timeout=5).status_code == 200
-        output = proxy.wait_for_output('"caller":"team-a"')
+        forged = {"X-Forwarded-Email": "someone-else@example.com", "X-Forwarded-Access-Token": "guessed"}
+        response = httpx.post(
+            f"{proxy.url}/v1/chat/completions",
+            json={**CHAT, "usage_context": {"end_user": "bob"}},
+            headers={**forged, "Authorization": "Bearer sk-aaa", "X-Request-Id": "forged-1"},
+            timeout=10,
+        )
+        assert response.status_code == 200
+        last = emulator.stats()["last_request"]
+        assert last["authorization"] == f"Bearer {E2E_TOKEN}"
+        assert last["body"]["usage_context"] == {"end_user": "team-a"}
+        output = proxy.wait_for_output('"forged-1"')
         assert "sk-aaa" not in output and "sk-bbb" not in output
-        assert '"caller":"team-a"' in output
+        assert "someone-else" not in output
+        forged_line = next(json.loads(line) for line in output.splitlines() if '"forged-1"' in line)
+        assert forged_line["caller"] == "team-a"
     finally:
         proxy.stop()
 

@@ -251,12 +251,12 @@ async def test_allow_list_refuses_before_upstream() -> None:
 async def test_acting_for_the_user_and_attribution() -> None:
     route = respx.post(INVOCATIONS).mock(return_value=httpx.Response(200, json=LLAMA_ANSWER))
     headers = {"X-Forwarded-Access-Token": "user-tok", "X-Forwarded-Email": "ada@example.com"}
-    async with proxy() as client:
+    async with proxy(databricks_app_name="proxy", databricks_app_port=8000) as client:  # behind the Apps gateway
         await client.post("/api/v1/chat/completions", json=chat(), headers=headers)
         assert route.calls.last.request.headers["authorization"] == "Bearer user-tok"
         body = orjson.loads(route.calls.last.request.content)
         assert body["usage_context"] == {"end_user": "ada@example.com"}
-    async with proxy(forward_user_token=False, send_usage_context=False) as client:
+    async with proxy(trust_forwarded_identity=True, forward_user_token=False, send_usage_context=False) as client:
         await client.post("/api/v1/chat/completions", json=chat(), headers=headers)
         assert route.calls.last.request.headers["authorization"] == f"Bearer {TOKEN}"
         body = orjson.loads(route.calls.last.request.content)

@@ -659,16 +659,22 @@ def test_add_attribution_with_a_caller() -> None:
     }
 
 
-def test_add_attribution_keeps_the_callers_own_fields() -> None:
-    body: dict[str, Any] = {"client_request_id": "mine", "usage_context": {"project": "p1"}}
+def test_the_proxys_attribution_wins_over_the_body_and_other_fields_stay() -> None:
+    body: dict[str, Any] = {"client_request_id": "mine", "usage_context": {"project": "p1", "end_user": "bob"}}
     add_attribution(body, "req-123", "alice")
-    assert body == {"client_request_id": "mine", "usage_context": {"end_user": "alice", "project": "p1"}}
+    assert body == {"client_request_id": "req-123", "usage_context": {"project": "p1", "end_user": "alice"}}
 
 
-def test_add_attribution_without_a_caller() -> None:
-    body: dict[str, Any] = {"usage_context": "junk"}
+def test_without_a_caller_no_end_user_goes_upstream() -> None:
+    body: dict[str, Any] = {"usage_context": {"end_user": "bob", "project": "p1"}}
     add_attribution(body, "req-9", None)
-    assert body == {"usage_context": "junk", "client_request_id": "req-9"}
+    assert body == {"usage_context": {"project": "p1"}, "client_request_id": "req-9"}
+    only: dict[str, Any] = {"usage_context": {"end_user": "bob"}}
+    add_attribution(only, "req-9", None)
+    assert only == {"client_request_id": "req-9"}
+    junk: dict[str, Any] = {"usage_context": "junk"}
+    add_attribution(junk, "req-9", None)
+    assert junk == {"usage_context": "junk", "client_request_id": "req-9"}
     other: dict[str, Any] = {"usage_context": "junk"}
     add_attribution(other, "req-9", "bob")
     assert other == {"usage_context": {"end_user": "bob"}, "client_request_id": "req-9"}
