@@ -18,7 +18,7 @@ from services.container import Services
 from services.databricks.credentials import user_authorization
 from services.dialects import Dialect
 from services.dialects.openai import OPENAI
-from services.errors import InvalidRequestError, ProxyError, RequestTooLargeError
+from services.errors import InvalidRequestError, ProxyError, RequestTooLargeError, UnsupportedMediaTypeError
 
 
 def services_of(request: Request) -> Services:
@@ -61,12 +61,25 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _check_json_media_type(request: Request) -> None:
+    """Only JSON bodies: a cross-site form (form-encoded, multipart, text/plain) or a body of no declared type
+    never reaches the API. curl's ``-H 'Content-Type: application/json'`` and every SDK send this."""
+    declared = request.headers.get("content-type", "")
+    media = declared.partition(";")[0].strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        shown = f"'{declared[:100]}'" if declared else "none"
+        raise UnsupportedMediaTypeError(
+            f"Unsupported Content-Type {shown}: send the request body as 'application/json'."
+        )
+
+
 async def read_payload(
     request: Request,
     model: type[BaseModel],
     invalid: Callable[[list[dict[str, Any]]], ProxyError] = validation_error,
 ) -> dict[str, Any]:
     """The JSON body as a dictionary, validated against ``model`` (``invalid`` words the error, naming the field)."""
+    _check_json_media_type(request)
     settings = services_of(request).settings
     raw = await read_body(request, settings.max_body_bytes)
     if not raw.strip():

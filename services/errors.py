@@ -11,11 +11,13 @@ vocabulary of the OpenAI and Anthropic error types; a door maps the few kinds it
     ├── NotFoundError                not_found_error        404
     │   └── ModelNotFoundError       model_not_found        404, code model_not_found, param model
     ├── RequestTooLargeError         request_too_large      413
+    ├── UnsupportedMediaTypeError    invalid_request_error  415, a body that is not JSON
     ├── UnprocessableError           invalid_request_error  422
     ├── RateLimitError               rate_limit_error       429 (carries Retry-After)
     │   └── OverloadedError                                 429, the proxy's own concurrency bound
     └── APIError                     api_error              5xx
         ├── UpstreamConnectionError                         502
+        ├── UpstreamCredentialError                         502, Databricks refused the proxy's own credential
         ├── UpstreamStreamError                             502, Databricks failed inside a started stream
         ├── ShuttingDownError                               503, a stream ended by the proxy's shutdown
         └── UpstreamTimeoutError                            504
@@ -98,6 +100,12 @@ class RequestTooLargeError(ProxyError):
     default_code = "request_too_large"
 
 
+class UnsupportedMediaTypeError(ProxyError):
+    status = 415
+    kind = "invalid_request_error"
+    default_code = "unsupported_media_type"
+
+
 class UnprocessableError(ProxyError):
     status = 422
     kind = "invalid_request_error"
@@ -121,6 +129,14 @@ class APIError(ProxyError):
 class UpstreamConnectionError(APIError):
     status = 502
     default_code = "upstream_unreachable"
+
+
+class UpstreamCredentialError(APIError):
+    """Databricks answered 401/403 to the proxy's own workspace credential: the proxy's configuration is at
+    fault, not the caller (whose own token, when forwarded, gets Databricks' 401/403 as it is)."""
+
+    status = 502
+    default_code = "upstream_credential_rejected"
 
 
 class UpstreamStreamError(APIError):

@@ -57,10 +57,15 @@ async def start_services(
         await credentials.start(settings.startup_timeout)
         upstream = "emulator"
         logger.warning("no Databricks workspace configured: answering from the built-in emulator")
+    if not settings.api_keys and not settings.forwarded_identity_trusted:
+        logger.warning(
+            "the API is open: no PROXY_API_KEYS and not behind the Databricks Apps gateway, so anyone who can "
+            "reach this address calls Databricks with the proxy's own credential"
+        )
     streams = StreamRegistry(settings.shutdown_grace_seconds)
     streams.start()
     http = build_http_client(settings, metrics.retries.inc)
-    client = DatabricksClient(http, credentials.host, settings, metrics)
+    client = DatabricksClient(http, credentials.host, settings, metrics, credentials.header)
     catalog = ModelCatalog(client, settings, on_listed=metrics.models.learn)
     limiter = ConcurrencyLimiter(settings.max_concurrency)
     return Services(

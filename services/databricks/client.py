@@ -17,7 +17,7 @@ import orjson
 
 from services.databricks.errors import from_databricks, transport_error
 from services.databricks.transport import AiohttpTransport
-from services.errors import InvalidRequestError, UpstreamConnectionError
+from services.errors import InvalidRequestError, ProxyError, UpstreamConnectionError, UpstreamCredentialError
 from services.metrics import Metrics
 from services.settings import Settings
 
@@ -70,8 +70,17 @@ class UpstreamAnswer:
 
 
 class DatabricksClient:
-    def __init__(self, http: httpx.AsyncClient, host: str, settings: Settings, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        host: str,
+        settings: Settings,
+        metrics: Metrics,
+        own_authorization: Callable[[], str] | None = None,
+    ) -> None:
+        """``own_authorization`` gives the proxy's own ``Authorization`` value, to tell its refusals apart."""
         self.http = http
+        self.own_authorization = own_authorization
         # Invocations go straight to the transport: the client's cookie jar would carry one caller's
         # upstream cookies into another caller's requests, and its per-request bookkeeping costs CPU.
         self.transport = http._transport
@@ -118,9 +127,21 @@ class DatabricksClient:
             raise transport_error(exc) from exc
         finally:
             await response.aclose()
-        raise from_databricks(
-            response.status_code, body, response.headers.get("retry-after"), self.settings.retry_after_cap_seconds
+        raise self._refusal(response, body, authorization)
+
+    def _refusal(self, response: httpx.Response, body: bytes, authorization: str) -> ProxyError:
+        """Databricks' error as a proxy error; a 401/403 to the proxy's own credential is the proxy's fault."""
+        status = response.status_code
+        error = from_databricks(
+            status, body, response.headers.get("retry-after"), self.settings.retry_after_cap_seconds
         )
+        if status in (401, 403) and self.own_authorization is not None and authorization == self.own_authorization():
+            return UpstreamCredentialError(
+                f"Databricks refused the proxy's workspace credential (HTTP {status}: {error.message}). "
+                "The proxy's configuration needs fixing (DATABRICKS_TOKEN, the client credentials, or the "
+                "permissions of the app's service principal), not the caller's API key."
+            )
+        return error
 
     async def _send_with_connect_retries(self, request: httpx.Request) -> httpx.Response:
         """A failure to connect means nothing was sent, so trying again at once is safe."""
@@ -165,12 +186,7 @@ class DatabricksClient:
             raise transport_error(exc) from exc
         self.last_answer_at = time.monotonic()
         if response.status_code >= 400:
-            raise from_databricks(
-                response.status_code,
-                response.content,
-                response.headers.get("retry-after"),
-                self.settings.retry_after_cap_seconds,
-            )
+            raise self._refusal(response, response.content, authorization)
         try:
             data = orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:

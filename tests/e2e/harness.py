@@ -104,6 +104,8 @@ class Proxy(Process):
             "--port",
             str(self.port),
             "--no-access-log",
+            "--http",
+            "routes.protocol:BoundedHttpProtocol",  # as app.yaml and scripts/serve run it
             *extra_args,
         ]
         super().__init__(args, env, "proxy")

@@ -22,10 +22,7 @@ HEAD = b"GET /health HTTP/1.1\r\nHost: proxy\r\n"
 
 @pytest.fixture(scope="module")
 def guarded(emulator: Emulator) -> Iterator[Proxy]:
-    server = Proxy(
-        {"DATABRICKS_HOST": emulator.url, "DATABRICKS_TOKEN": E2E_TOKEN, "PROXY_HEADER_TIMEOUT": "1"},
-        extra_args=("--http", "routes.protocol:BoundedHttpProtocol"),
-    )
+    server = Proxy({"DATABRICKS_HOST": emulator.url, "DATABRICKS_TOKEN": E2E_TOKEN, "PROXY_HEADER_TIMEOUT": "1"})
     yield server
     server.stop()
 

@@ -40,7 +40,7 @@ def test_m2m_tokens_refresh_without_stalling_requests(oauth_emulator: Emulator) 
         }
     )
     try:
-        assert httpx.get(f"{proxy.url}/health", timeout=5).json()["auth"] == "oauth-m2m"
+        assert "(auth: oauth-m2m)" in proxy.wait_for_output("(auth: oauth-m2m)")
         issued_at_start = oauth_emulator.stats()["tokens_issued"]
         assert issued_at_start >= 1
         latencies: list[float] = []

@@ -59,8 +59,7 @@ def test_metrics_match_the_requests_made(observed: Proxy) -> None:
     assert _metric(text, "proxy_requests_total", route="embeddings", model=BGE, status_class="2xx") == 1
     assert (
         # an endpoint that never answered successfully (nor is listed or configured) is no label of its own
-        _metric(text, "proxy_requests_total", route="chat/completions", model="other", status_class="4xx")
-        == 2
+        _metric(text, "proxy_requests_total", route="chat/completions", model="other", status_class="4xx") == 2
     )
     assert _metric(text, "proxy_requests_total", route="chat/completions", model="none", status_class="4xx") == 1
     assert _metric(text, "proxy_tokens_total", model=LLAMA, direction="completion", caller="ada@example.com") == 4 * 3

@@ -173,7 +173,9 @@ async def test_invalid_requests_never_go_upstream() -> None:
 @respx.mock
 async def test_body_limit_is_413() -> None:
     async with proxy(max_body_bytes=2048) as client:
-        response = await client.post("/v1/chat/completions", content=b"{" + b" " * 4096 + b"}")
+        response = await client.post(
+            "/v1/chat/completions", content=b"{" + b" " * 4096 + b"}", headers={"Content-Type": "application/json"}
+        )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "request_too_large"
 
