@@ -164,6 +164,11 @@ class Launcher:
             ]
             cwd = REPO_ROOT
         elif name in ("ours", "ours-bare", "ours-base"):
+            cwd = self.proxy_dir
+            if name == "ours-base":
+                if self.base_dir is None:
+                    raise FileNotFoundError("ours-base needs --base-dir (a checkout of the proxy to compare with)")
+                cwd = self.base_dir
             argv = [
                 self.python,
                 "-m",
@@ -176,7 +181,7 @@ class Launcher:
                 "--loop",
                 "uvloop",
                 "--http",
-                _http_protocol(self.proxy_dir),
+                _http_protocol(cwd),
                 "--no-access-log",
                 "--workers",
                 "1",
@@ -187,11 +192,6 @@ class Launcher:
             )
             if name == "ours-bare":
                 env.update(PROXY_LOG_LEVEL="WARNING", PROXY_METRICS_ENABLED="false")
-            cwd = self.proxy_dir
-            if name == "ours-base":
-                if self.base_dir is None:
-                    raise FileNotFoundError("ours-base needs --base-dir (a checkout of the proxy to compare with)")
-                cwd = self.base_dir
         elif name == "litellm":
             exe = self.litellm_exe()
             if exe is None:
