@@ -137,7 +137,7 @@ class DatabricksClient:
         )
         if status in (401, 403) and self.own_authorization is not None and authorization == self.own_authorization():
             return UpstreamCredentialError(
-                f"Databricks refused the proxy's workspace credential (HTTP {status}: {error.message}). "
+                f"Databricks refused the proxy's workspace credential (HTTP {status}: {error.message.rstrip('.')}). "
                 "The proxy's configuration needs fixing (DATABRICKS_TOKEN, the client credentials, or the "
                 "permissions of the app's service principal), not the caller's API key."
             )

@@ -174,5 +174,5 @@ def _safe_reason(exc: BaseException) -> str:
 def user_authorization(forwarded_token: str | None, enabled: bool) -> str | None:
     """``Authorization`` for acting as the calling user (Databricks Apps user authorization)."""
     if enabled and forwarded_token:
-        return f"Bearer {forwarded_token}"
+        return f"Bearer {forwarded_token.strip()}"
     return None

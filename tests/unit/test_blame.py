@@ -72,7 +72,7 @@ async def test_databricks_refusing_the_proxys_credential_is_a_502_naming_it(stat
         assert response.json() == {
             "error": {
                 "message": f"Databricks refused the proxy's workspace credential (HTTP {status}: "
-                "Credential was not sent or was of an unsupported type.). The proxy's configuration needs fixing "
+                "Credential was not sent or was of an unsupported type). The proxy's configuration needs fixing "
                 "(DATABRICKS_TOKEN, the client credentials, or the permissions of the app's service principal), "
                 "not the caller's API key.",
                 "type": "api_error",

@@ -87,6 +87,7 @@ async def client(keys: str = "ci:k-1", **settings: Any) -> AsyncIterator[tuple[h
         api_keys=ApiKeys(key.get_secret_value() for key in settings_.api_keys),
         observer=records,
         routes=RouteTable(mounted, app.routes, settings_, dialects),
+        trust_forwarded_identity=settings_.forwarded_identity_trusted,
     )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
         yield http, records
