@@ -131,12 +131,17 @@ class Settings(BaseSettings):
         return frozenset({*self.allowed_models, *self.model_aliases.values(), *fallbacks})
 
     @cached_property
+    def behind_apps_gateway(self) -> bool:
+        """The Databricks Apps runtime started the proxy (it names the app and the port in the environment)."""
+        return bool(self.databricks_app_name and self.databricks_app_port)
+
+    @cached_property
     def forwarded_identity_trusted(self) -> bool:
         """Whether X-Forwarded-Email/-User/-Access-Token come from a gateway that strips and sets them:
-        the explicit setting, else whether the Databricks Apps runtime started the proxy."""
+        the explicit setting, else whether the proxy runs behind the Databricks Apps gateway."""
         if self.trust_forwarded_identity is not None:
             return self.trust_forwarded_identity
-        return bool(self.databricks_app_name and self.databricks_app_port)
+        return self.behind_apps_gateway
 
     @cached_property
     def workspace_configured(self) -> bool:

@@ -1,8 +1,8 @@
 """What a page knows about its visitor: the app's own URL as the visitor reached it, and who they are.
 
-Headers that name a host or a person are believed only from the Databricks Apps gateway, which sets them
-itself on every request; anywhere else a client could send them, so the page falls back to the ``Host`` the
-client used and names nobody.
+Headers that name a host are believed only from the Databricks Apps gateway, which sets them itself on every
+request; anywhere else a client could send them, so the page falls back to the ``Host`` the client used. Who
+the visitor is comes from ``routes.identity`` (the one trust boundary for the gateway's identity headers).
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ import re
 
 from starlette.requests import Request
 
+from routes.identity import caller_of
 from services.settings import Settings
 
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
-_MAX_IDENTITY = 256
 
 
 def behind_apps_gateway(settings: Settings) -> bool:
-    """The Databricks Apps runtime names the app in the environment of the process it starts."""
-    return settings.databricks_app_name is not None
+    """The Databricks Apps runtime names the app and its port in the environment of the process it starts."""
+    return settings.behind_apps_gateway
 
 
 def app_url(request: Request, settings: Settings) -> str:
@@ -38,11 +38,5 @@ def app_url(request: Request, settings: Settings) -> str:
 
 
 def gateway_identity(request: Request, settings: Settings) -> str | None:
-    """The signed-in person as the Apps gateway names them (e-mail first), or None."""
-    if not behind_apps_gateway(settings):
-        return None
-    for name in ("x-forwarded-email", "x-forwarded-preferred-username", "x-forwarded-user"):
-        value = request.headers.get(name, "").strip()
-        if value:
-            return value[:_MAX_IDENTITY]
-    return None
+    """The signed-in person as a trusted gateway names them (e-mail first), or None."""
+    return caller_of(request) if settings.forwarded_identity_trusted else None

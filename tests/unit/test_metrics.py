@@ -60,6 +60,7 @@ def test_a_name_becomes_a_label_once_known_and_only_up_to_the_limit() -> None:
 @respx.mock
 async def test_names_databricks_does_not_know_are_counted_as_other() -> None:
     respx.post(INVOCATIONS).mock(return_value=httpx.Response(200, json=LLAMA_ANSWER))
+    respx.get(f"{HOST}/api/2.0/serving-endpoints").mock(return_value=httpx.Response(200, json={"endpoints": []}))
     respx.post(url__regex=rf"{HOST}/serving-endpoints/guess-\d+/invocations").mock(
         return_value=httpx.Response(404, json={"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no"})
     )

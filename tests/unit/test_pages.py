@@ -53,7 +53,9 @@ async def proxy(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
 @respx.mock
 async def test_front_page_lists_the_callers_models_with_aliases_and_fills_in_the_url() -> None:
     listing = respx.get(f"{HOST}/api/2.0/serving-endpoints").mock(return_value=httpx.Response(200, json=ENDPOINTS))
-    async with proxy(model_aliases={"gpt-4o-mini": LLAMA}) as client:
+    # Behind the Databricks Apps gateway, whose X-Forwarded-Access-Token is the visitor's own token.
+    behind_apps = {"databricks_app_name": "openai-proxy", "databricks_app_port": 8000}
+    async with proxy(model_aliases={"gpt-4o-mini": LLAMA}, **behind_apps) as client:
         page = await client.get("/", headers={"X-Forwarded-Access-Token": "user-tok"})
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
@@ -68,7 +70,7 @@ async def test_front_page_lists_the_callers_models_with_aliases_and_fills_in_the
     assert '<option value="databricks-bge-large-en">' not in html  # the playground offers chat models only
     assert "Upstream: Databricks Model Serving, ready." in html
     assert 'id="key-field" hidden' in html
-    assert "callers are not named here" in html
+    assert "The Databricks Apps gateway did not name you." in html
     assert not _URL.search(html)
 
 
@@ -103,7 +105,7 @@ async def test_gateway_headers_count_only_behind_databricks_apps() -> None:
     headers = {"X-Forwarded-Host": "proxy-123.aws.databricksapps.com", "X-Forwarded-Email": "ada@example.com"}
     async with proxy() as client:
         outside = (await client.get("/", headers=headers)).text
-    async with proxy(databricks_app_name="openai-proxy") as client:
+    async with proxy(databricks_app_name="openai-proxy", databricks_app_port=8000) as client:
         inside = (await client.get("/", headers=headers)).text
     assert "ada@example.com" not in outside and "databricksapps.com" not in outside
     assert "Signed in as <strong>ada@example.com</strong>." in inside
