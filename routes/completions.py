@@ -7,10 +7,9 @@ from starlette.responses import Response
 
 from models.openai import Completion, CompletionRequest
 from routes.deps import read_payload
-from routes.docs import ERROR_RESPONSES, STREAM_OR_JSON, json_body
+from routes.docs import post_docs
 from routes.lean import LeanRoute, needs
-from routes.respond import respond_json, respond_stream
-from services.dialects.openai import ChunkPassThrough
+from routes.respond import respond_openai
 from services.translate import answers
 from services.translate.chunks import CompletionStream
 from services.translate.requests import completion_request
@@ -20,16 +19,16 @@ router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 
 @router.post(
     "/completions",
-    response_model=Completion,
-    responses={**ERROR_RESPONSES, **STREAM_OR_JSON},
-    openapi_extra=json_body(CompletionRequest),
-    summary="Create a (legacy) text completion",
+    **post_docs(CompletionRequest, Completion, "Create a (legacy) text completion", streams=True),
 )
 @needs(label="completions")
 async def create_completion(request: Request) -> Response:
     payload = await read_payload(request, CompletionRequest)
     model, plan = payload["model"], completion_request(payload)
-    if plan.stream:
-        normalizer = CompletionStream(model, plan.include_usage)
-        return await respond_stream(request, model, plan, normalizer, ChunkPassThrough())
-    return await respond_json(request, model, plan, partial(answers.completion, requested_model=model))
+    return await respond_openai(
+        request,
+        model,
+        plan,
+        stream=lambda: CompletionStream(model, plan.include_usage),
+        normalize=partial(answers.completion, requested_model=model),
+    )

@@ -61,6 +61,23 @@ def stream_or_json(event: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {"text/event-stream": schema}, "description": "JSON, or SSE events"}}
 
 
+def post_docs(
+    body: type[BaseModel],
+    answer: type[BaseModel],
+    summary: str,
+    *,
+    streams: bool = False,
+    errors: dict[int | str, dict[str, Any]] = ERROR_RESPONSES,
+) -> dict[str, Any]:
+    """The documentation keywords of a POST route that reads ``body`` and answers ``answer`` (or SSE)."""
+    return {
+        "response_model": answer,
+        "responses": {**errors, **STREAM_OR_JSON} if streams else errors,
+        "openapi_extra": json_body(body),
+        "summary": summary,
+    }
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from models.openai import EmbeddingList, EmbeddingRequest
 from routes.deps import read_payload
-from routes.docs import ERROR_RESPONSES, json_body
+from routes.docs import post_docs
 from routes.lean import LeanRoute, needs
 from routes.respond import respond_json
 from services.translate import answers
@@ -16,13 +16,7 @@ from services.translate.requests import embedding_request
 router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 
 
-@router.post(
-    "/embeddings",
-    response_model=EmbeddingList,
-    responses=ERROR_RESPONSES,
-    openapi_extra=json_body(EmbeddingRequest),
-    summary="Create embeddings",
-)
+@router.post("/embeddings", **post_docs(EmbeddingRequest, EmbeddingList, "Create embeddings"))
 @needs(label="embeddings")
 async def create_embeddings(request: Request) -> Response:
     payload = await read_payload(request, EmbeddingRequest)

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from routes.deps import dialect_of, record_of, services_of, upstream_authorization
 from services.call import CLIENT_CLOSED
 from services.dialects import Dialect, StreamTranslator
+from services.dialects.openai import ChunkPassThrough
 from services.pipeline import Call
 from services.relay import StreamNormalizer
 from services.translate.requests import UpstreamRequest
@@ -53,6 +54,20 @@ async def respond_json(
     if answer is None:
         return Response(status_code=CLIENT_CLOSED)
     return json_response(answer if render is None else render(answer))
+
+
+async def respond_openai(
+    request: Request,
+    model: str,
+    plan: UpstreamRequest,
+    *,
+    stream: Callable[[], StreamNormalizer],
+    normalize: Render,
+) -> Response:
+    """An OpenAI chat-family answer (the pivot as it is): streamed when asked, else whole."""
+    if plan.stream:
+        return await respond_stream(request, model, plan, stream(), ChunkPassThrough())
+    return await respond_json(request, model, plan, normalize)
 
 
 async def respond_stream(

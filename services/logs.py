@@ -65,7 +65,10 @@ class BufferedLineHandler(logging.Handler):
         self._lines: list[str] = []
         self._wake = threading.Event()
         self._stopped = False
+        # Lock order: the handler lock (held by ``Logger.handle`` and ``logging.shutdown``), then the write lock,
+        # then the buffer lock; the flusher thread never takes the handler lock.
         self._write_lock = threading.Lock()  # one writer at a time, so batches stay in order
+        self._buffer_lock = threading.Lock()
         self._flusher = threading.Thread(target=self._flush_periodically, name="log-flush", daemon=True)
         self._flusher.start()
 
@@ -75,16 +78,18 @@ class BufferedLineHandler(logging.Handler):
         except Exception:
             self.handleError(record)
             return
-        self._lines.append(line)
+        with self._buffer_lock:
+            self._lines.append(line)
+            pending = len(self._lines)
         if self._stopped:
             self.flush()
-        elif record.levelno >= logging.WARNING or len(self._lines) >= self.max_lines:
+        elif record.levelno >= logging.WARNING or pending >= self.max_lines:
             self._wake.set()
 
     def flush(self) -> None:
         """Write what is buffered now, from the calling thread."""
         with self._write_lock:
-            with self.lock:  # type: ignore[union-attr]
+            with self._buffer_lock:
                 lines, self._lines = self._lines, []
             if not lines:
                 return

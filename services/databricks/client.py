@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import orjson
 
-from services.databricks.errors import from_databricks, transport_error
+from services.databricks.errors import from_databricks, transport_error, transport_errors
 from services.databricks.transport import AiohttpTransport
 from services.errors import InvalidRequestError, ProxyError, UpstreamConnectionError, UpstreamCredentialError
 from services.metrics import Metrics
@@ -121,13 +121,7 @@ class DatabricksClient:
         self.last_answer_at = time.monotonic()
         if response.status_code < 400:
             return response
-        try:
-            body = await response.aread()
-        except httpx.HTTPError as exc:
-            raise transport_error(exc) from exc
-        finally:
-            await response.aclose()
-        raise self._refusal(response, body, authorization)
+        raise self._refusal(response, await _read(response), authorization)
 
     def _refusal(self, response: httpx.Response, body: bytes, authorization: str) -> ProxyError:
         """Databricks' error as a proxy error; a 401/403 to the proxy's own credential is the proxy's fault."""
@@ -159,12 +153,7 @@ class DatabricksClient:
 
     async def invoke(self, endpoint: str, content: bytes, authorization: str) -> UpstreamAnswer:
         response = await self._send(endpoint, content, authorization, stream=False)
-        try:
-            raw = await response.aread()
-        except httpx.HTTPError as exc:
-            raise transport_error(exc) from exc
-        finally:
-            await response.aclose()
+        raw = await _read(response)
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -178,12 +167,10 @@ class DatabricksClient:
         return await self._send(endpoint, content, authorization, stream=True)
 
     async def _get_json(self, path: str, authorization: str) -> dict[str, Any]:
-        try:
+        with transport_errors():
             response = await self.http.get(
                 f"{self.host}{path}", headers=self._headers(authorization, "application/json")
             )
-        except httpx.HTTPError as exc:
-            raise transport_error(exc) from exc
         self.last_answer_at = time.monotonic()
         if response.status_code >= 400:
             raise self._refusal(response, response.content, authorization)
@@ -197,3 +184,12 @@ class DatabricksClient:
         data = await self._get_json("/api/2.0/serving-endpoints", authorization)
         endpoints = data.get("endpoints")
         return [e for e in endpoints if isinstance(e, dict)] if isinstance(endpoints, list) else []
+
+
+async def _read(response: httpx.Response) -> bytes:
+    """The whole body; the response is closed whatever happens."""
+    try:
+        with transport_errors():
+            return await response.aread()
+    finally:
+        await response.aclose()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
@@ -127,3 +129,12 @@ def transport_error(exc: httpx.HTTPError) -> ProxyError:
     if isinstance(exc, httpx.RemoteProtocolError):
         return UpstreamConnectionError("Databricks closed the connection before the answer was complete.")
     return UpstreamConnectionError("The connection to Databricks Model Serving failed.")
+
+
+@contextmanager
+def transport_errors() -> Iterator[None]:
+    """``with transport_errors():`` any httpx failure inside leaves as the proxy's error."""
+    try:
+        yield
+    except httpx.HTTPError as exc:
+        raise transport_error(exc) from exc

@@ -99,3 +99,25 @@ def test_formatters() -> None:
     entry.fields = {"event": "request", "status": 200, "error": None}
     assert orjson.loads(JsonFormatter().format(entry))["status"] == 200
     assert PlainFormatter().format(entry).endswith("INFO    proxy.test: event=request status=200")
+
+
+def test_logging_shutdown_holding_the_handler_lock_does_not_deadlock_with_the_flusher() -> None:
+    stream = io.StringIO()
+    handler = BufferedLineHandler(stream, interval=0.001)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for n in range(50):
+        handler.handle(record(f"line {n}"))
+
+    def shutdown() -> None:  # what logging.shutdown does with each handler at exit
+        handler.acquire()
+        try:
+            handler.flush()
+            handler.close()
+        finally:
+            handler.release()
+
+    done = threading.Thread(target=shutdown)
+    done.start()
+    done.join(5)
+    assert not done.is_alive()
+    assert lines_of(stream) == [f"line {n}" for n in range(50)]
