@@ -157,7 +157,7 @@ class MessagesMetadata(_Open):
 
 class _Prompt(_Open):
     model: ModelName
-    messages: list[MessageParam]
+    messages: Annotated[list[MessageParam], Field(min_length=1)]
     system: str | list[TextBlockParam] | None = None
     tools: list[MessagesTool] | None = None
     tool_choice: MessagesToolChoice | None = None

@@ -11,7 +11,14 @@ from functools import partial
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from models.anthropic import AnthropicErrorResponse, AnthropicModelList, CountTokensRequest, Message, MessagesRequest
+from models.anthropic import (
+    AnthropicErrorResponse,
+    AnthropicModelList,
+    CountTokensRequest,
+    Message,
+    MessagesRequest,
+    TokenCount,
+)
 from routes.deps import read_payload, record_of, services_of, upstream_authorization
 from routes.docs import STREAM_OR_JSON, error_responses, json_body
 from routes.lean import LeanRoute, needs
@@ -83,6 +90,7 @@ async def create_message(request: Request) -> Response:
 
 @router.post(
     "/messages/count_tokens",
+    response_model=TokenCount,
     responses=ERRORS,
     openapi_extra=json_body(CountTokensRequest),
     summary="Count the input tokens of a message (an estimate: see the README)",

@@ -59,9 +59,13 @@ def errors_of(payload: object) -> list[dict[str, object]]:
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({"model": "m", "messages": []}, "max_tokens: Field required"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}]}, "max_tokens: Field required"),
         (
-            {"model": "m", "max_tokens": 0, "messages": []},
+            {"model": "m", "max_tokens": 5, "messages": []},
+            "messages: List should have at least 1 item after validation, not 0",
+        ),
+        (
+            {"model": "m", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]},
             "max_tokens: Input should be greater than or equal to 1",
         ),
         (
@@ -83,7 +87,7 @@ def errors_of(payload: object) -> list[dict[str, object]]:
             "messages.0.content.0.thinking.signature: Field required",
         ),
         (
-            {"model": "m", "max_tokens": 5, "messages": [], "thinking": {"type": "sometimes"}},
+            {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "thinking": {"type": "x"}},
             "thinking.type: Input should be 'enabled', 'adaptive' or 'disabled'",
         ),
     ],

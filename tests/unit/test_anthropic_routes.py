@@ -150,7 +150,9 @@ async def test_keys_as_x_api_key_or_bearer_and_errors_in_anthropic_envelope() ->
         unknown = await client.get("/api/anthropic/v1/nothing", headers={"x-api-key": "k-1"})
         wrong_method = await client.get("/anthropic/v1/messages", headers={"Authorization": "Bearer k-1"})
         invalid = await client.post(
-            "/anthropic/v1/messages", json={"model": LLAMA, "messages": []}, headers={"x-api-key": "k-1"}
+            "/anthropic/v1/messages",
+            json={"model": LLAMA, "messages": [{"role": "user", "content": "Hi"}]},
+            headers={"x-api-key": "k-1"},
         )
         too_large = await client.post(
             "/anthropic/v1/messages", json=messages(system="x" * 3000), headers={"x-api-key": "k-1"}
