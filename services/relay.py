@@ -60,7 +60,8 @@ async def relay(
                         raise UpstreamStreamError("Databricks sent a malformed stream event.") from None
                     if isinstance(chunk, dict):
                         for pivot in normalizer.feed(chunk):
-                            events.extend(frame(event) for event in translate(pivot))
+                            for event in translate(pivot):
+                                events.append(frame(event))
                     if events and (first or len(events) >= _MAX_EVENTS_PER_WRITE):
                         # the first event leaves at once (time to first token), bursts in bounded writes
                         first = False
