@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, Tag
 
 ModelName = Annotated[str, Field(min_length=1, max_length=256, description="Anthropic model id, endpoint or alias")]
 
@@ -191,23 +191,23 @@ class MessagesUsage(BaseModel):
     cache_read_input_tokens: int | None = None
 
 
-class OutputText(BaseModel):
+class OutputTextBlock(BaseModel):
     type: Literal["text"] = "text"
     text: str
 
 
-class OutputThinking(BaseModel):
+class OutputThinkingBlock(BaseModel):
     type: Literal["thinking"] = "thinking"
     thinking: str
     signature: str
 
 
-class OutputRedactedThinking(BaseModel):
+class OutputRedactedThinkingBlock(BaseModel):
     type: Literal["redacted_thinking"] = "redacted_thinking"
     data: str
 
 
-class OutputToolUse(BaseModel):
+class OutputToolUseBlock(BaseModel):
     type: Literal["tool_use"] = "tool_use"
     id: str
     name: str
@@ -215,7 +215,8 @@ class OutputToolUse(BaseModel):
 
 
 OutputBlock = Annotated[
-    OutputText | OutputThinking | OutputRedactedThinking | OutputToolUse, Field(discriminator="type")
+    OutputTextBlock | OutputThinkingBlock | OutputRedactedThinkingBlock | OutputToolUseBlock,
+    Field(discriminator="type"),
 ]
 StopReason = Literal["end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal"]
 
@@ -341,3 +342,7 @@ StreamEvent = Annotated[
     | AnthropicErrorEvent,
     Field(discriminator="type"),
 ]
+
+
+class MessageStreamEvent(RootModel[StreamEvent]):
+    """One event of a Messages stream (``event: <type>`` then ``data: <json>``)."""

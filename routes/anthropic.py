@@ -17,10 +17,11 @@ from models.anthropic import (
     CountTokensRequest,
     Message,
     MessagesRequest,
+    MessageStreamEvent,
     TokenCount,
 )
 from routes.deps import read_payload, record_of, services_of, upstream_authorization
-from routes.docs import STREAM_OR_JSON, error_responses, json_body
+from routes.docs import error_responses, post_docs, stream_or_json
 from routes.lean import LeanRoute, needs
 from routes.respond import json_response, respond_json, respond_stream
 from services.dialects.anthropic import answers
@@ -61,10 +62,12 @@ async def endpoint_of(request: Request, model: str) -> str:
 
 @router.post(
     "/messages",
-    response_model=Message,
-    responses={**ERRORS, **STREAM_OR_JSON},
-    openapi_extra=json_body(MessagesRequest),
-    summary="Create a message (Anthropic Messages API)",
+    **post_docs(
+        MessagesRequest,
+        Message,
+        "Create a message (Anthropic Messages API)",
+        errors={**ERRORS, **stream_or_json(MessageStreamEvent)},
+    ),
 )
 @needs(label="anthropic/messages")
 async def create_message(request: Request) -> Response:
@@ -90,10 +93,7 @@ async def create_message(request: Request) -> Response:
 
 @router.post(
     "/messages/count_tokens",
-    response_model=TokenCount,
-    responses=ERRORS,
-    openapi_extra=json_body(CountTokensRequest),
-    summary="Count the input tokens of a message (an estimate: see the README)",
+    **post_docs(CountTokensRequest, TokenCount, "Count the input tokens of a message (an estimate)", errors=ERRORS),
 )
 @needs(label="anthropic/count_tokens")
 async def count_tokens(request: Request) -> Response:
