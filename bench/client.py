@@ -194,14 +194,19 @@ class Connection:
 
 
 class SSECounter:
-    """Counts SSE ``data:`` events and whether the stream's end (``[DONE]``, or Anthropic's ``message_stop``)
-    arrived, across arbitrary splits."""
+    """Counts SSE ``data:`` events and whether the stream's end arrived, across arbitrary splits.
 
-    __slots__ = ("_tail_data", "_tail_done", "done", "events", "first_event_at", "stop_after")
+    The end is ``[DONE]`` (OpenAI chat), Anthropic's ``message_stop``, or the Responses API's last event
+    (``response.completed``, or ``response.incomplete`` after a ``length`` finish, which is how the bench
+    upstream ends its streams; counted as an event of the answer).
+    """
+
+    __slots__ = ("_tail_data", "_tail_done", "done", "events", "first_event_at", "sentinel", "stop_after")
 
     def __init__(self, stop_after: int | None = None) -> None:
         self.events = 0
         self.done = False
+        self.sentinel = False  # the end was ``[DONE]`` or ``message_stop`` (not counted as a content event)
         self.first_event_at = 0.0
         self.stop_after = stop_after
         self._tail_data = b""
@@ -218,14 +223,16 @@ class SSECounter:
         if not self.done:
             buf2 = self._tail_done + piece
             if b"[DONE]" in buf2 or b"message_stop" in buf2:
+                self.done = self.sentinel = True
+            elif b"event: response.completed" in buf2 or b"event: response.incomplete" in buf2:
                 self.done = True
-            self._tail_done = buf2[-11:]
+            self._tail_done = buf2[-24:]
         return self.stop_after is not None and self.events >= self.stop_after
 
     @property
     def content_events(self) -> int:
         """Events other than the final ``data: [DONE]`` (or ``message_stop``)."""
-        return self.events - (1 if self.done else 0)
+        return self.events - (1 if self.sentinel else 0)
 
 
 async def wait_http_ok(

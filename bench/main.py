@@ -12,6 +12,7 @@ targets round by round and reporting medians over rounds:
 * streaming (100 chunks) at concurrency 1 and 32: time to first event, total, chunks/s, CPU/chunk;
 * Anthropic Messages beside chat on the same processes (ours and LiteLLM's ``/v1/messages``): JSON latency and
   CPU, 100-chunk streams (first event, CPU per upstream chunk and per event), see bench/messages.py;
+* the OpenAI Responses API the same way (ours and LiteLLM's ``/v1/responses``), see bench/responses.py;
 * memory: RSS idle and with 500 slow streams held open, and whether those streams keep the
   upstream's pace.
 
@@ -53,6 +54,7 @@ from bench.procs import (
     tree_cpu,
     tree_rss_mb,
 )
+from bench.responses import phase_responses
 from bench.stats import fmt, median, percentile, ratio, render_table, rnd
 from bench.targets import (
     ALL_TARGETS,
@@ -974,6 +976,7 @@ class Bench:
             ("throughput", self.phase_throughput),
             ("streaming", self.phase_streaming),
             ("messages", lambda: phase_messages(self)),
+            ("responses", lambda: phase_responses(self)),
             ("memory", self.phase_memory),
         ]
         if self.args.profile:
