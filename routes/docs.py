@@ -66,13 +66,18 @@ def post_docs(
     answer: type[BaseModel],
     summary: str,
     *,
-    streams: bool = False,
+    streams: bool | type[BaseModel] = False,
     errors: dict[int | str, dict[str, Any]] = ERROR_RESPONSES,
 ) -> dict[str, Any]:
-    """The documentation keywords of a POST route that reads ``body`` and answers ``answer`` (or SSE)."""
+    """The documentation keywords of a POST route that reads ``body`` and answers ``answer`` (or SSE; ``streams``
+    may be the model of its events)."""
+    if isinstance(streams, type):
+        errors = {**errors, **stream_or_json(streams)}
+    elif streams:
+        errors = {**errors, **STREAM_OR_JSON}
     return {
         "response_model": answer,
-        "responses": {**errors, **STREAM_OR_JSON} if streams else errors,
+        "responses": errors,
         "openapi_extra": json_body(body),
         "summary": summary,
     }

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from models.responses import Response as ResponseObject
 from models.responses import ResponseCreateRequest, ResponseEvent
 from routes.deps import read_payload, record_of, services_of
-from routes.docs import ERROR_RESPONSES, json_body, stream_or_json
+from routes.docs import ERROR_RESPONSES, post_docs
 from routes.lean import LeanRoute, needs
 from routes.respond import respond_json, respond_stream
 from services.dialects.responses import RESPONSES, ResponsesStream, from_chat, to_chat
@@ -24,10 +24,7 @@ router = APIRouter(tags=["OpenAI Responses"], route_class=LeanRoute)
 
 @router.post(
     "/responses",
-    response_model=ResponseObject,
-    responses={**ERROR_RESPONSES, **stream_or_json(ResponseEvent)},
-    openapi_extra=json_body(ResponseCreateRequest),
-    summary="Create a model response",
+    **post_docs(ResponseCreateRequest, ResponseObject, "Create a model response", streams=ResponseEvent),
     description="Stateless: send the whole conversation in `input` (`store: false`); nothing is kept.",
 )
 @needs(label="responses")
