@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from models.anthropic import (
     AnthropicErrorResponse,
+    AnthropicModelInfo,
     AnthropicModelList,
     CountTokensRequest,
     Message,
@@ -120,3 +121,15 @@ async def list_models(request: Request) -> Response:
         infos, limit=_limit(query.get("limit")), after_id=query.get("after_id"), before_id=query.get("before_id")
     )
     return json_response(page)
+
+
+@router.get(
+    "/models/{model_id:path}", response_model=AnthropicModelInfo, responses=ERRORS, summary="Get a model (Anthropic)"
+)
+@needs(label="anthropic/models/{model}")
+async def retrieve_model(model_id: str, request: Request) -> Response:
+    services = services_of(request)
+    for info in model_infos(await services.catalog.chat_models(upstream_authorization(request, services))):
+        if info["id"] == model_id:
+            return json_response(info)
+    raise NotFoundError(f"The model '{model_id}' is not served here (GET /anthropic/v1/models lists them).")

@@ -106,6 +106,8 @@ async def test_models_list_in_anthropic_shape() -> None:
     async with proxy() as client:
         page = (await client.get("/anthropic/v1/models?limit=2")).json()
         bad = await client.get("/anthropic/v1/models?limit=0")
+        one = await client.get("/api/anthropic/v1/models/claude-haiku-4-5")
+        none = await client.get("/api/anthropic/v1/models/claude-nothing")
     created = "2024-06-13T00:00:00Z"
     assert page == {
         "data": [
@@ -117,6 +119,8 @@ async def test_models_list_in_anthropic_shape() -> None:
         "last_id": "claude-haiku-4-5",
     }
     assert (bad.status_code, bad.json()["error"]["type"]) == (400, "invalid_request_error")
+    assert one.json() == {"type": "model", "id": "claude-haiku-4-5", "display_name": HAIKU, "created_at": created}
+    assert (none.status_code, none.json()["error"]["type"]) == (404, "not_found_error")
 
 
 @pytest.mark.anyio
