@@ -199,3 +199,29 @@ def test_agents_sdk_default_model_runs_an_agent_with_one_tool(proxy: Proxy, emul
     assert result.final_output == "Echo: sunny in Lisbon"
     messages = last_body(emulator)["messages"]
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "tool"]
+
+
+def test_errors_before_the_first_byte_are_openai_errors_with_their_status(client: openai.OpenAI, proxy: Proxy) -> None:
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.responses.create(model="fault-status-429", input="x", stream=True)
+    assert caught.value.status_code == 429
+    assert caught.value.response.headers["retry-after"]
+    with pytest.raises(openai.InternalServerError):
+        client.responses.create(model="fault-status-503", input="x")
+
+
+def test_mid_stream_failures_end_with_response_failed(proxy: Proxy) -> None:
+    for model in ("fault-cut-2", "fault-garbage", "fault-stream-error"):
+        with httpx.stream(
+            "POST", f"{proxy.url}/v1/responses", json={"model": model, "input": "a b c d e", "stream": True}, timeout=10
+        ) as reply:
+            assert reply.status_code == 200
+            frames = [f for f in "".join(reply.iter_text()).split("\n\n") if f.startswith("event: ")]
+        names = [f.split("\n")[0].removeprefix("event: ") for f in frames]
+        assert names[:2] == ["response.created", "response.in_progress"], model
+        assert names[-1] == "response.failed" and names.count("response.failed") == 1, model
+        assert "response.completed" not in names
+        failed = json.loads(frames[-1].split("\n")[1].removeprefix("data: "))
+        assert failed["response"]["status"] == "failed"
+        assert failed["response"]["error"]["code"] == "server_error", model
+        assert failed["response"]["error"]["message"]
