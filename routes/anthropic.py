@@ -27,11 +27,24 @@ from routes.lean import LeanRoute, needs
 from routes.respond import json_response, respond_json, respond_stream
 from services.dialects.anthropic import answers
 from services.dialects.anthropic.errors import validation_error
-from services.dialects.anthropic.model_ids import endpoint_for, is_anthropic_id, model_infos, model_page
+from services.dialects.anthropic.model_ids import (
+    PREFIX,
+    endpoint_for,
+    is_anthropic_id,
+    model_infos,
+    model_page,
+    normalise,
+)
 from services.dialects.anthropic.requests import to_chat
 from services.dialects.anthropic.stream import MessageStream
 from services.dialects.anthropic.tokens import estimate_input_tokens
-from services.errors import InvalidRequestError, NotFoundError
+from services.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    UpstreamCredentialError,
+)
 from services.translate import answers as chat_answers
 from services.translate.chunks import ChatStream
 from services.translate.requests import chat_request
@@ -47,7 +60,11 @@ async def endpoint_of(request: Request, model: str) -> str:
     catalog = services.catalog
     if model in catalog.aliases or not is_anthropic_id(model):
         return model
-    names = [m["id"] for m in await catalog.chat_models(upstream_authorization(request, services))]
+    try:
+        names = [m["id"] for m in await catalog.chat_models(upstream_authorization(request, services))]
+    except (PermissionDeniedError, AuthenticationError, UpstreamCredentialError):
+        # A caller may query endpoints without the right to list them: the id's own endpoint name, then.
+        return PREFIX + normalise(model)
     if model in names:
         return model
     endpoint = endpoint_for(model, names)

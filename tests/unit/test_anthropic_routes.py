@@ -187,3 +187,17 @@ async def test_upstream_errors_keep_their_status_and_retry_after(status: int, ki
     assert response.json() == {"type": "error", "error": {"type": kind, "message": "upstream says no"}}
     if status in (429, 503):
         assert response.headers["retry-after"] == "3"
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_a_caller_who_may_not_list_endpoints_gets_the_ids_own_endpoint() -> None:
+    respx.get(f"{HOST}/api/2.0/serving-endpoints").mock(
+        return_value=httpx.Response(403, json={"error_code": "PERMISSION_DENIED", "message": "no"})
+    )
+    route = respx.post(f"{HOST}/serving-endpoints/{HAIKU}/invocations").mock(
+        return_value=httpx.Response(200, json=CLAUDE_ANSWER)
+    )
+    async with proxy() as client:
+        response = await client.post("/anthropic/v1/messages", json=messages())
+    assert response.status_code == 200 and route.call_count == 1
