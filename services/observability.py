@@ -11,6 +11,15 @@ from services.metrics import Metrics
 access_logger = logging.getLogger("proxy.access")
 
 
+# Paths, model names and error messages can carry what a client sent: a log line stays bounded all the same.
+_MAX_NAME = 256
+_MAX_ERROR = 1000
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    return text if text is None or len(text) <= limit else text[:limit] + "..."
+
+
 def _ms(seconds: float | None) -> float | None:
     return round(seconds * 1000, 3) if seconds is not None else None
 
@@ -37,13 +46,13 @@ class RequestObserver:
             "event": "request",
             "request_id": record.request_id,
             "caller": record.caller,
-            "route": record.route,
-            "model": record.model,
+            "route": _clip(record.route, _MAX_NAME),
+            "model": _clip(record.model, _MAX_NAME),
             "endpoint": record.endpoint,
             "stream": record.stream,
             "status": record.status,
             "error_type": record.error_type,
-            "error": record.error_message,
+            "error": _clip(record.error_message, _MAX_ERROR),
             "latency_ms": _ms(duration),
             "ttfb_ms": _ms(record.ttfb),
             "upstream_latency_ms": _ms(record.upstream_latency),
