@@ -49,7 +49,6 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._head_timeout, self._max_head_bytes, self._max_headers = _limits()
         self._in_head = True
         self._head_bytes = 0
-        self._head_fields = 0
         self._head_timer: asyncio.TimerHandle | None = None
         self._refusal: tuple[int, str] | None = None
 
@@ -70,22 +69,19 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self._in_head and self._head_bytes > self._max_head_bytes and not self.transport.is_closing():
             self._refuse(431, "Request header fields too large.")
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._head_fields += 1
-        if self._head_fields > self._max_headers:
-            self._refusal = (431, "Too many request header fields.")
-            raise _HeadRefused
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._disarm()
+        # Counted once the head is whole (it is at most the byte limit): no work per header field.
+        if len(self.headers) > self._max_headers:
+            self._refusal = (431, "Too many request header fields.")
+            raise _HeadRefused
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._in_head = True
-        self._head_bytes = self._head_fields = 0
+        self._head_bytes = 0
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn answers any parser failure with 400; a failure raised by our own limit says so.

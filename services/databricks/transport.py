@@ -19,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import ssl
+import weakref
 from collections.abc import AsyncIterator, Callable
-from types import SimpleNamespace
+from contextvars import ContextVar
+from typing import Any
 
 import aiohttp
 import httpx
@@ -70,15 +72,29 @@ def _dropped_before_answer(exc: BaseException) -> bool:
     return isinstance(exc, aiohttp.ClientOSError) and exc.errno in _DROPPED_ERRNOS
 
 
-async def _on_reuse(_: aiohttp.ClientSession, context: SimpleNamespace, __: object) -> None:
-    context.trace_request_ctx.reused = True
+# Whether the connection of the current request came from the pool (set by the connector in the request's task).
+_reused: ContextVar[bool] = ContextVar("upstream_connection_reused", default=False)
 
 
-def _session(connector: aiohttp.BaseConnector, traces: list[aiohttp.TraceConfig]) -> aiohttp.ClientSession:
+class _PoolAwareConnector(aiohttp.TCPConnector):
+    """Tells each request whether its connection was handed out before (aiohttp's request traces would say so
+    too, but they cost CPU on every request and every streamed chunk)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._handed_out: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> aiohttp.connector.Connection:  # noqa: ASYNC109 (aiohttp's signature)
+        connection = await super().connect(req, traces, timeout)
+        protocol = connection.protocol
+        _reused.set(protocol in self._handed_out)
+        self._handed_out.add(protocol)
+        return connection
+
+
+def _session(connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
     # auto_decompress off: httpx decodes content-encoding itself, exactly as with its own transport.
-    return aiohttp.ClientSession(
-        connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",), trace_configs=traces
-    )
+    return aiohttp.ClientSession(connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",))
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -90,31 +106,29 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         ssl_context: ssl.SSLContext | bool = True,
         on_stale_retry: Callable[[], None] | None = None,
     ) -> None:
-        connector = aiohttp.TCPConnector(
+        connector = _PoolAwareConnector(
             limit=limits.max_connections or 0,
             limit_per_host=0,
             keepalive_timeout=limits.keepalive_expiry or 30.0,
             ssl=ssl_context,
             enable_cleanup_closed=True,
         )
-        reuse = aiohttp.TraceConfig()
-        reuse.on_connection_reuseconn.append(_on_reuse)
-        self._session = _session(connector, [reuse])
+        self._session = _session(connector)
         # Retries go out on connections of their own, never on another pooled one the server may have dropped too.
-        self._fresh = _session(aiohttp.TCPConnector(force_close=True, ssl=ssl_context), [])
+        self._fresh = _session(aiohttp.TCPConnector(force_close=True, ssl=ssl_context))
         self._on_stale_retry = on_stale_retry
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        attempt = SimpleNamespace(reused=False)
+        _reused.set(False)
         try:
             try:
-                response = await self._send(self._session, request, attempt)
+                response = await self._send(self._session, request)
             except aiohttp.ClientError as exc:
-                if not (attempt.reused and _dropped_before_answer(exc)):
+                if not (_reused.get() and _dropped_before_answer(exc)):
                     raise
                 if self._on_stale_retry is not None:
                     self._on_stale_retry()
-                response = await self._send(self._fresh, request, None)
+                response = await self._send(self._fresh, request)
         except Exception as exc:
             mapped = _map(exc)
             if mapped is None:
@@ -129,9 +143,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     @staticmethod
-    async def _send(
-        session: aiohttp.ClientSession, request: httpx.Request, attempt: SimpleNamespace | None
-    ) -> aiohttp.ClientResponse:
+    async def _send(session: aiohttp.ClientSession, request: httpx.Request) -> aiohttp.ClientResponse:
         timeout = request.extensions.get(_RESPONSE_TIMEOUT_EXTENSION, {})
         return await session.request(
             request.method,
@@ -140,7 +152,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             data=request.content or None,
             allow_redirects=False,
             compress=None,
-            trace_request_ctx=attempt,
             timeout=aiohttp.ClientTimeout(
                 total=None,
                 connect=timeout.get("pool"),

@@ -132,6 +132,8 @@ def test_a_hostile_array_is_answered_at_once_while_health_answers(proxy: Proxy) 
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "messages"
     assert response.json()["error"]["code"] == "array_above_max_length"
-    assert elapsed < 1.0
-    assert max(worst) < 1000
+    # Measured on an idle 2-core machine: about 0.3 s, nearly all of it the JSON parse (bench/attacks.py); the
+    # bounds leave room for a busy machine. Before the bounded check: 89 s, and /health waited as long.
+    assert elapsed < 2.0
+    assert max(worst) < 2000
     assert rss_mb(proxy.proc.pid) - before < 48
