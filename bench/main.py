@@ -1079,7 +1079,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--proxy-dir", default=str(REPO_ROOT), help="directory to run `uvicorn <app>` in")
     p.add_argument("--proxy-app", default="app:app", help="ASGI app of our proxy")
     p.add_argument(
-        "--base-dir", default=None, help="target ours-base: another checkout to compare with (e.g. a git worktree)"
+        "--base-dir",
+        default=None,
+        help="target ours-base: another checkout of the proxy to compare with (e.g. an earlier commit)",
     )
     p.add_argument("--results-dir", default=str(RESULTS_DIR))
     p.add_argument("--no-save", action="store_true", help="do not write JSON results")

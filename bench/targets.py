@@ -29,7 +29,7 @@ DESCRIPTIONS = {
     "direct": "the static upstream itself (bench/upstream.py), no proxy",
     "ours": "uvicorn app:app --loop uvloop --http <bounded httptools> --no-access-log --workers 1 (log and metrics on)",
     "ours-bare": "ours with the request log line and metrics off (measures their cost)",
-    "ours-base": "ours as checked out in --base-dir (e.g. a git worktree of an earlier commit), same command",
+    "ours-base": "ours as checked out in --base-dir (e.g. an earlier commit), same command",
     "litellm": "litellm --config bench/litellm_config.yaml (databricks/ provider, 1 uvicorn worker)",
 }
 
