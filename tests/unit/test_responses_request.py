@@ -423,6 +423,27 @@ def test_text_format_json_schema_is_nested_for_chat() -> None:
     assert "response_format" not in chat({"model": LLAMA, "input": "x", "text": {"format": {"type": "text"}}})
 
 
+def test_text_format_for_claude_4_6_and_later_is_output_config_beside_the_effort() -> None:
+    """Those models refuse ``response_format``; the schema goes where the Anthropic door sends it too."""
+    schema = {"type": "object", "properties": {"n": {"type": "string"}}}
+    payload = {
+        "model": "alias",
+        "input": "x",
+        "reasoning": {"effort": "high"},
+        "text": {"format": {"type": "json_schema", "name": "out", "schema": schema, "strict": True}},
+    }
+    body = to_chat(payload, "databricks-claude-opus-4-6").chat
+    assert body["output_config"] == {"effort": "high", "format": {"type": "json_schema", "schema": schema}}
+    assert body["thinking"] == {"type": "adaptive"}
+    assert "response_format" not in body
+    older = to_chat(payload, "databricks-claude-sonnet-4-5").chat
+    assert older["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "out", "schema": schema, "strict": True},
+    }
+    assert "output_config" not in older
+
+
 @pytest.mark.parametrize(
     ("endpoint", "effort", "max_output", "expected"),
     [

@@ -13,7 +13,7 @@ import orjson
 
 from services.dialects.responses import reasoning
 from services.dialects.responses.common import ResponsesCall, ToolName
-from services.dialects.responses.effort import effort_fields
+from services.dialects.responses.effort import adaptive_claude, effort_fields
 from services.errors import InvalidRequestError
 
 STATELESS = (
@@ -34,7 +34,8 @@ POLICY: dict[str, str] = {
     "max_output_tokens": "sent as `max_tokens`",
     "temperature": "forwarded",
     "top_p": "forwarded",
-    "text.format": "`json_schema` (flat) sent as chat's nested `response_format`; `json_object` as is; `text` omitted",
+    "text.format": "`json_schema` (flat) sent as chat's nested `response_format` (Claude 4.6+: "
+    "`output_config.format`); `json_object` as is; `text` omitted",
     "text.verbosity": "echoed; not sent (no Databricks equivalent)",
     "reasoning.effort": "mapped per model family (Claude thinking, GPT `reasoning_effort`), else not sent",
     "reasoning.summary": "echoed; Databricks returns the summaries its models produce",
@@ -303,15 +304,21 @@ def _messages(payload: dict[str, Any], tools: _Tools) -> list[dict[str, Any]]:
     return messages
 
 
-def _response_format(text: Any) -> dict[str, Any] | None:
+def _format_fields(text: Any, endpoint: str, chat: dict[str, Any]) -> dict[str, Any]:
+    """``text.format`` as chat's nested ``response_format``, or, for Claude 4.6 and later (which refuse
+    ``response_format``), as ``output_config.format`` beside the effort (as the Anthropic door sends it)."""
     fmt = text.get("format") if isinstance(text, dict) else None
     if not isinstance(fmt, dict) or fmt.get("type") in (None, "text"):
-        return None
+        return {}
     if fmt["type"] == "json_object":
-        return {"type": "json_object"}
+        return {"response_format": {"type": "json_object"}}
+    if adaptive_claude(endpoint) and isinstance(fmt.get("schema"), dict):
+        config = dict(chat.get("output_config") or {})
+        config["format"] = {"type": "json_schema", "schema": fmt["schema"]}
+        return {"output_config": config}
     schema = {key: fmt[key] for key in ("name", "description", "schema", "strict") if fmt.get(key) is not None}
     schema.setdefault("name", "response")
-    return {"type": "json_schema", "json_schema": schema}
+    return {"response_format": {"type": "json_schema", "json_schema": schema}}
 
 
 def _refuse_stateful(payload: dict[str, Any]) -> None:
@@ -367,15 +374,14 @@ def to_chat(payload: dict[str, Any], endpoint: str | None = None) -> ResponsesCa
         chat["max_tokens"] = payload["max_output_tokens"]
     extras = {key: payload[key] for key in EXTRAS if payload.get(key) is not None}
     chat.update(extras)
+    endpoint = endpoint or payload["model"]
     effort = (payload.get("reasoning") or {}).get("effort")
-    chat.update(effort_fields(endpoint or payload["model"], effort, chat.get("max_tokens"), extras))
+    chat.update(effort_fields(endpoint, effort, chat.get("max_tokens"), extras))
     if tools.chat:
         chat["tools"] = tools.chat
         if choice is not None:
             chat["tool_choice"] = choice
-    response_format = _response_format(payload.get("text"))
-    if response_format is not None:
-        chat["response_format"] = response_format
+    chat.update(_format_fields(payload.get("text"), endpoint, chat))
     stream = payload.get("stream") is True
     if stream:
         chat["stream"] = True
