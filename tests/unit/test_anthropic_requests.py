@@ -367,3 +367,15 @@ def test_cache_control_reaches_the_databricks_body_for_claude() -> None:
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "q"},
     ]
+
+
+def test_unsigned_thinking_is_not_replayed_to_claude() -> None:
+    assistant = {
+        "role": "assistant",
+        "content": [
+            {"type": "thinking", "thinking": "from another model", "signature": ""},
+            {"type": "text", "text": "answer"},
+        ],
+    }
+    messages = body(base(messages=[{"role": "user", "content": "q"}, assistant]), CLAUDE_37)["messages"]
+    assert messages[1] == {"role": "assistant", "content": "answer"}

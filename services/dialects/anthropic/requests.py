@@ -9,7 +9,7 @@ decoder. Choices that are not obvious:
 - A user message's ``tool_result`` blocks become ``tool`` messages (in order), the rest of its blocks
   one user message after them, as chat expects.
 - Thinking blocks are replayed verbatim as ``thinking_blocks`` for Claude (signatures untouched, in
-  order); other families cannot verify them and get none.
+  order; unsigned ones, which Claude refuses, are left out); other families cannot verify them and get none.
 - ``cache_control`` stays on text blocks for Claude (Databricks honours it) and is dropped elsewhere.
 - Empty text blocks are dropped (Databricks' Claude rejects them); an empty tool result says so.
 - Server tools (Anthropic runs them, Databricks cannot) are dropped and named in ``dropped``.
@@ -158,7 +158,8 @@ class _Builder:
                     {"id": block["id"], "type": "function", "function": {"name": block["name"], "arguments": arguments}}
                 )
             elif kind == "thinking":
-                if self.claude:
+                # Unsigned thinking (another model's, or cut by max_tokens) is refused by Claude: left out.
+                if self.claude and block["signature"]:
                     thinking.append(
                         {"type": "thinking", "thinking": block["thinking"], "signature": block["signature"]}
                     )
