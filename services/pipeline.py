@@ -81,15 +81,10 @@ class Pipeline:
     ) -> dict[str, Any] | None:
         """The normalised answer (the chat pivot for chat), or None when the client went away."""
         record = call.record
-        content = self._prepare(record, model, plan)
-        self.limiter.acquire()
-        started = time.perf_counter()
+        content, started = self._start(record, model, plan)
         try:
             work = self._with_fallbacks(
-                record,
-                call.authorization,
-                requested_task(plan.body),
-                lambda endpoint: self.client.invoke(endpoint, content, call.authorization),
+                call, plan, lambda endpoint: self.client.invoke(endpoint, content, call.authorization)
             )
             answer: UpstreamAnswer | None = await self._bounded(call, work)
         finally:
@@ -116,15 +111,10 @@ class Pipeline:
         """Open the upstream stream (failures until then are raised: the status is not committed yet) and
         return the relay of its events, framed in ``dialect``."""
         record = call.record
-        content = self._prepare(record, model, plan)
-        self.limiter.acquire()
-        started = time.perf_counter()
+        content, started = self._start(record, model, plan)
         try:
             upstream: httpx.Response = await self._with_fallbacks(
-                record,
-                call.authorization,
-                requested_task(plan.body),
-                lambda endpoint: self.client.open_stream(endpoint, content, call.authorization),
+                call, plan, lambda endpoint: self.client.open_stream(endpoint, content, call.authorization)
             )
         except BaseException:
             self.limiter.release()
@@ -147,18 +137,20 @@ class Pipeline:
 
         return relay(upstream, normalizer, translator, dialect, self.streams, on_end)
 
-    def _prepare(self, record: CallRecord, model: str, plan: UpstreamRequest) -> bytes:
+    def _start(self, record: CallRecord, model: str, plan: UpstreamRequest) -> tuple[bytes, float]:
+        """Resolve the model, attribute and serialise the body, then take a slot (the caller releases it)."""
         record.model = model
         record.endpoint = self.catalog.resolve(model)
         record.stream = plan.stream
         if self.settings.send_usage_context:
             add_attribution(plan.body, record.request_id, record.caller)
-        return orjson.dumps(plan.body)
+        content = orjson.dumps(plan.body)
+        self.limiter.acquire()
+        return content, time.perf_counter()
 
-    async def _with_fallbacks(
-        self, record: CallRecord, authorization: str, task: str, send: Callable[[str], Awaitable[T]]
-    ) -> T:
+    async def _with_fallbacks(self, call: Call, plan: UpstreamRequest, send: Callable[[str], Awaitable[T]]) -> T:
         """Send to the endpoint, or to its fallbacks while the answer is 429/503 (nothing relayed yet)."""
+        record = call.record
         endpoint = record.endpoint
         assert endpoint is not None
         candidates = [endpoint, *self.settings.fallbacks.get(endpoint, ())]
@@ -170,7 +162,10 @@ class Pipeline:
                 if position < last and exc.status in _FALLBACK_STATUSES:
                     self.metrics.fallbacks.labels(endpoint, candidates[position + 1]).inc()
                     continue
-                raise await self._explained(exc, record.model or candidate, candidate, authorization, task) from None
+                task = requested_task(plan.body)
+                raise await self._explained(
+                    exc, record.model or candidate, candidate, call.authorization, task
+                ) from None
             record.endpoint = candidate
             return result
         raise AssertionError("unreachable")  # pragma: no cover
