@@ -139,6 +139,32 @@ def test_conversation_items_become_chat_messages() -> None:
     ]
 
 
+def test_tool_output_with_an_image_keeps_its_parts() -> None:
+    image = {"type": "input_image", "image_url": "data:image/png;base64,AA=="}
+    body = chat(
+        {
+            "model": LLAMA,
+            "input": [
+                {"role": "user", "content": "look"},
+                {"type": "function_call", "call_id": "c", "name": "view_image", "arguments": '{"path":"a.png"}'},
+                {
+                    "type": "function_call_output",
+                    "call_id": "c",
+                    "output": [{"type": "input_text", "text": "a.png"}, image],
+                },
+            ],
+        }
+    )
+    assert body["messages"][-1] == {
+        "role": "tool",
+        "tool_call_id": "c",
+        "content": [
+            {"type": "text", "text": "a.png"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}},
+        ],
+    }
+
+
 def test_empty_text_blocks_never_reach_databricks() -> None:
     """Databricks refuses empty text blocks for Claude: empty parts and empty messages are left out."""
     body = chat(
@@ -212,6 +238,39 @@ def test_reasoning_from_elsewhere_is_left_out_and_altered_reasoning_is_refused()
     error = refused({"model": CLAUDE, "input": [*base, {**foreign, "encrypted_content": "dbxr1.!!!"}, answer]})
     assert error.param == "input[1].encrypted_content"
     assert error.status == 400
+
+
+def test_unsigned_thinking_reaches_claude_never_and_other_families_get_no_reasoning() -> None:
+    blocks = [
+        {"type": "thinking", "thinking": "cut off", "signature": ""},
+        {"type": "thinking", "thinking": "signed", "signature": "Sig"},
+        {"type": "redacted_thinking", "data": "R"},
+    ]
+    items = [
+        {"role": "user", "content": "q"},
+        {"type": "reasoning", "summary": [], "encrypted_content": encode(blocks)},
+        {"role": "assistant", "content": "a"},
+    ]
+    claude = chat({"model": CLAUDE, "input": items})["messages"][1]
+    assert claude == {"role": "assistant", "content": "a", "thinking_blocks": blocks[1:]}
+    for endpoint in (LLAMA, "databricks-gpt-oss-120b"):
+        assert chat({"model": "alias", "input": items}, endpoint)["messages"][1] == {
+            "role": "assistant",
+            "content": "a",
+        }
+
+
+def test_empty_tool_output_is_not_an_empty_text_block() -> None:
+    items = [
+        {"role": "user", "content": "q"},
+        {"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c", "output": ""},
+    ]
+    assert chat({"model": CLAUDE, "input": items})["messages"][-1] == {
+        "role": "tool",
+        "tool_call_id": "c",
+        "content": "(no output)",
+    }
 
 
 def test_reasoning_alone_is_no_assistant_turn() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from services.dialects.anthropic.family import Kind, family_of
 from services.dialects.responses import reasoning
 from services.dialects.responses.common import ResponsesCall, ToolName
 from services.dialects.responses.effort import adaptive_claude, effort_fields
@@ -228,7 +229,7 @@ class _Assistant:
         return message
 
 
-def _messages(payload: dict[str, Any], tools: _Tools) -> list[dict[str, Any]]:
+def _messages(payload: dict[str, Any], tools: _Tools, claude: bool) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     instructions = payload.get("instructions")
     if isinstance(instructions, str) and instructions:
@@ -280,13 +281,20 @@ def _messages(payload: dict[str, Any], tools: _Tools) -> list[dict[str, Any]]:
         elif kind == "reasoning":
             encrypted = item.get("encrypted_content")
             blocks = reasoning.decode(encrypted, f"{param}.encrypted_content") if encrypted else None
-            if blocks:  # reasoning from elsewhere cannot be verified by the model: left out
+            # Only Claude verifies replayed thinking, and it refuses unsigned blocks (another model's, or
+            # cut off by max_output_tokens); reasoning from elsewhere cannot be verified at all: left out.
+            kept = [b for b in blocks or () if claude and (b["type"] == "redacted_thinking" or b["signature"])]
+            if kept:
                 turn = turn or _Assistant()
-                turn.blocks.extend(blocks)
+                turn.blocks.extend(kept)
         elif kind in ("function_call_output", "custom_tool_call_output"):
             flush()
             output = item["output"]
-            content = output if isinstance(output, str) else _joined_text(_parts(output, f"{param}.output"))
+            if isinstance(output, str):
+                content: Any = output or "(no output)"  # Databricks' Claude refuses empty text
+            else:  # text parts joined; with an image (e.g. a screenshot tool) the parts stay a list
+                parts = _parts(output, f"{param}.output")
+                content = _joined_text(parts) if all(p["type"] == "text" for p in parts) else parts
             messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": content})
         elif kind == "item_reference":
             if not str(item["id"]).startswith("rs_"):
@@ -366,7 +374,9 @@ def to_chat(payload: dict[str, Any], endpoint: str | None = None) -> ResponsesCa
     _refuse_stateful(payload)
     tools = _tools(payload.get("tools"))
     choice = _tool_choice(payload.get("tool_choice"), tools)
-    chat: dict[str, Any] = {"model": payload["model"], "messages": _messages(payload, tools)}
+    endpoint = endpoint or payload["model"]
+    claude = family_of(endpoint).kind is Kind.CLAUDE
+    chat: dict[str, Any] = {"model": payload["model"], "messages": _messages(payload, tools, claude)}
     for key in ("temperature", "top_p"):
         if payload.get(key) is not None:
             chat[key] = payload[key]
@@ -374,7 +384,6 @@ def to_chat(payload: dict[str, Any], endpoint: str | None = None) -> ResponsesCa
         chat["max_tokens"] = payload["max_output_tokens"]
     extras = {key: payload[key] for key in EXTRAS if payload.get(key) is not None}
     chat.update(extras)
-    endpoint = endpoint or payload["model"]
     effort = (payload.get("reasoning") or {}).get("effort")
     chat.update(effort_fields(endpoint, effort, chat.get("max_tokens"), extras))
     if tools.chat:

@@ -89,13 +89,12 @@ class ResponsesStream:
         return item
 
     def _close_open(self, out: list[dict[str, Any]], keep_tools: bool = False) -> None:
-        still_open = []
+        """Close the open items; ``keep_tools`` keeps open tool calls (several may still receive arguments)."""
+        if keep_tools and self.open and self.open[-1].kind == _TOOL:
+            return  # only tool calls are open: a message or reasoning item is closed before a call opens
         for item in self.open:
-            if keep_tools and item.kind == _TOOL:
-                still_open.append(item)
-            else:
-                self._close(item, out)
-        self.open = still_open
+            self._close(item, out)
+        self.open = []
 
     def _close(self, item: _Item, out: list[dict[str, Any]]) -> None:
         base = {"item_id": item.id, "output_index": item.index}
