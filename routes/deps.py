@@ -3,6 +3,7 @@ the caller's identity."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,13 @@ from services.container import Services
 from services.databricks.credentials import user_authorization
 from services.dialects import Dialect
 from services.dialects.openai import OPENAI
-from services.errors import InvalidRequestError, ProxyError, RequestTooLargeError, UnsupportedMediaTypeError
+from services.errors import (
+    InvalidRequestError,
+    ProxyError,
+    RequestTimeoutError,
+    RequestTooLargeError,
+    UnsupportedMediaTypeError,
+)
 
 
 def services_of(request: Request) -> Services:
@@ -81,7 +88,13 @@ async def read_payload(
     """The JSON body as a dictionary, validated against ``model`` (``invalid`` words the error, naming the field)."""
     _check_json_media_type(request)
     settings = services_of(request).settings
-    raw = await read_body(request, settings.max_body_bytes)
+    try:
+        async with asyncio.timeout(settings.body_timeout):  # a body sent a byte at a time holds no task for ever
+            raw = await read_body(request, settings.max_body_bytes)
+    except TimeoutError:
+        raise RequestTimeoutError(
+            f"The request body did not arrive within {settings.body_timeout:g} seconds."
+        ) from None
     if not raw.strip():
         raise InvalidRequestError("The request body is empty; send a JSON object.")
     try:

@@ -10,6 +10,7 @@ vocabulary of the OpenAI and Anthropic error types; a door maps the few kinds it
     ├── PermissionDeniedError        permission_error       403
     ├── NotFoundError                not_found_error        404
     │   └── ModelNotFoundError       model_not_found        404, code model_not_found, param model
+    ├── RequestTimeoutError          invalid_request_error  408, a body that did not arrive in time
     ├── RequestTooLargeError         request_too_large      413
     ├── UnsupportedMediaTypeError    invalid_request_error  415, a body that is not JSON
     ├── UnprocessableError           invalid_request_error  422
@@ -92,6 +93,12 @@ class ModelNotFoundError(NotFoundError):
             f"GET /v1/models lists the models you can use.{hint}",
             param="model",
         )
+
+
+class RequestTimeoutError(ProxyError):
+    status = 408
+    kind = "invalid_request_error"
+    default_code = "request_timeout"
 
 
 class RequestTooLargeError(ProxyError):

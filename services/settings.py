@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=128, ge=8, le=200)
     max_json_values: int = Field(default=50_000, ge=1000)
     header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=120.0, gt=0)
     max_header_bytes: int = Field(default=64 * 1024, ge=4096)
     max_headers: int = Field(default=100, ge=16)
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()

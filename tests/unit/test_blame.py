@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -114,3 +116,29 @@ async def test_an_open_api_is_warned_about_at_start(caplog: pytest.LogCaptureFix
             assert any("the API is open" in r.getMessage() for r in caplog.records) is warned, settings
     finally:
         logger.removeHandler(caplog.handler)
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_a_body_that_does_not_arrive_in_time_is_a_408() -> None:
+    route = respx.post(INVOCATIONS).mock(return_value=httpx.Response(200, json=LLAMA_ANSWER))
+
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b'{"model": "m", '
+        await asyncio.sleep(5)  # a client that stops sending half-way
+        yield b'"messages": []}'
+
+    async with proxy(body_timeout=0.2) as client:
+        response = await client.post(
+            "/v1/chat/completions", content=trickle(), headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 408
+    assert response.json() == {
+        "error": {
+            "message": "The request body did not arrive within 0.2 seconds.",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "request_timeout",
+        }
+    }
+    assert not route.called
