@@ -38,7 +38,7 @@ def test_twenty_thousand_random_model_names_leave_the_metrics_small_and_fast() -
     finished(metrics, LLAMA, 200)
     started = time.perf_counter()
     text = metrics.render()[0].decode()
-    assert time.perf_counter() - started < 0.05
+    assert time.perf_counter() - started < 0.5  # about 2 ms on an idle machine; 25 s before labels were bounded
     assert not any(name in text for name in names[:100])
     assert 'proxy_requests_total{model="other",route="chat/completions",status_class="4xx"} 20000.0' in text
     assert f'proxy_requests_total{{model="{LLAMA}",route="chat/completions",status_class="2xx"}} 1.0' in text
