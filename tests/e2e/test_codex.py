@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LLAMA
+from tests.e2e.conftest import CLAUDE
 from tests.e2e.harness import Emulator, Proxy
 
 CODEX_DIR = Path(__file__).resolve().parents[1] / "codex"
@@ -55,7 +55,8 @@ def codex_run(proxy: Proxy, emulator: Emulator) -> Iterator[CodexRun]:
     if not binary.exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=CODEX_DIR, check=True, timeout=300)
     with tempfile.TemporaryDirectory(prefix="codex-home-") as home, tempfile.TemporaryDirectory() as work:
-        Path(home, "config.toml").write_text(CONFIG.format(model=LLAMA, base_url=f"{proxy.url}/api/v1"))
+        # Claude: the turn's reasoning (with its signature) must come back to Databricks with the tool result.
+        Path(home, "config.toml").write_text(CONFIG.format(model=CLAUDE, base_url=f"{proxy.url}/api/v1"))
         env = {
             "PATH": os.environ["PATH"],
             "HOME": home,
@@ -108,6 +109,12 @@ def test_codex_requests_reached_databricks_as_chat(codex_run: CodexRun, proxy: P
     call = second["messages"][-2]["tool_calls"][0]
     assert call["function"]["name"] == "exec_command"
     assert json.loads(call["function"]["arguments"]) == {"cmd": COMMAND}
+    # The reasoning Codex got (as a reasoning item's encrypted_content) reached Claude again, signature included.
+    assistant = second["messages"][-2]
+    reasoning = assistant["content"][0]
+    assert reasoning["type"] == "reasoning"
+    summary = reasoning["summary"][0]
+    assert summary["text"] == f"Thinking about: {PROMPT}" and summary["signature"].startswith("ErcB")
     tool_result = second["messages"][-1]
     assert tool_result["role"] == "tool" and tool_result["tool_call_id"] == call["id"]
     assert "codex-tool-ran" in tool_result["content"]
