@@ -48,7 +48,7 @@ def test_a_hostile_array_is_refused_at_once_naming_the_parameter() -> None:
     payload = {"model": LLAMA, "messages": [1] * 8_000_000}
     started = time.perf_counter()
     body = refused(payload)
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < 1  # O(1): a length check, not a walk (Pydantic took 89 s on this body)
     assert body == {
         "error": {
             "message": "Invalid 'messages': array too long. Expected an array with maximum length 2048, "
@@ -70,7 +70,7 @@ def test_values_are_counted_across_the_whole_body_and_the_walk_stops_at_the_budg
     payload = {"model": LLAMA, "messages": [{"role": "user", "content": [{"type": "text", "text": "a"}] * 100}] * 600}
     started = time.perf_counter()
     body = refused(payload)
-    assert time.perf_counter() - started < 0.25
+    assert time.perf_counter() - started < 1  # bounded by the value budget, not by the body
     assert body["error"]["code"] == "request_too_complex"
     assert body["error"]["param"] == "messages"
     assert body["error"]["message"].endswith(f"holds more than {VALUES} values in its arrays and objects.")
@@ -97,4 +97,4 @@ def test_ordinary_requests_pass_quickly() -> None:
     }
     started = time.perf_counter()
     check_bounds(payload, ChatCompletionRequest, DEPTH, VALUES)
-    assert time.perf_counter() - started < 0.25
+    assert time.perf_counter() - started < 1  # bounded by the value budget, not by the body
