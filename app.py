@@ -47,7 +47,10 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
     app = FastAPI(
         title="Databricks OpenAI Proxy",
         version="0.1.0",
-        description="OpenAI-compatible API for Databricks Model Serving.",
+        description=(
+            "OpenAI (chat, completions, embeddings, models, Responses) and Anthropic Messages APIs "
+            "for Databricks Model Serving."
+        ),
         lifespan=lifespan,
         docs_url=None,  # routes/pages serves /docs and /redoc from the app's own files
         redoc_url=None,
