@@ -51,7 +51,7 @@ class Refusal(_Open):
 class OtherPart(_Open):
     """Any other part type; the dialect refuses those it cannot carry, naming the parameter."""
 
-    type: str
+    type: str = Field(min_length=1)
 
 
 def _tag(known: frozenset[str], default: str | None = None) -> Any:
@@ -61,7 +61,8 @@ def _tag(known: frozenset[str], default: str | None = None) -> Any:
         kind = value.get("type", default) if isinstance(value, dict) else getattr(value, "type", default)
         if kind is None:
             kind = default
-        return f"type[{kind}]" if kind in known else "type[other]"
+        # an unhashable or non-string ``type`` goes to "other", whose model refuses it naming the field
+        return f"type[{kind}]" if isinstance(kind, str) and kind in known else "type[other]"
 
     return Discriminator(pick)
 
@@ -149,7 +150,7 @@ class ItemReference(_Open):
 class OtherItem(_Open):
     """Any other item type; the dialect refuses it with a 400 naming ``input[i].type``."""
 
-    type: str
+    type: str = Field(min_length=1)
 
 
 _ITEM_TYPES = frozenset(
@@ -206,7 +207,7 @@ class NamespaceTool(_Open):
 class HostedTool(_Open):
     """web_search, file_search, mcp, image_generation, ...: accepted, never run, noted in the log line."""
 
-    type: str
+    type: str = Field(min_length=1)
 
 
 ToolParam = Annotated[
@@ -215,6 +216,18 @@ ToolParam = Annotated[
     | Annotated[NamespaceTool, Tag("type[namespace]")]
     | Annotated[HostedTool, Tag("type[other]")],
     _tag(frozenset({"function", "custom", "namespace"})),
+]
+
+
+class ToolChoiceObject(_Open):
+    """A tool choice naming a tool or a mode; the dialect maps each known ``type`` and refuses the others."""
+
+    type: str = Field(min_length=1)
+
+
+ToolChoice = Annotated[
+    Annotated[str, Tag("str")] | Annotated[ToolChoiceObject, Tag("dict")],
+    Discriminator(lambda value: "str" if isinstance(value, str) else "dict"),
 ]
 
 
@@ -245,7 +258,7 @@ class ResponseCreateRequest(_Open):
     input: TextOrItems | None = None
     instructions: str | None = None
     tools: Annotated[list[ToolParam], Field(max_length=_MAX_ITEMS)] | None = None
-    tool_choice: str | dict[str, Any] | None = None
+    tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     max_output_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)

@@ -238,7 +238,7 @@ def _messages(payload: dict[str, Any], tools: _Tools, claude: bool) -> list[dict
     if isinstance(raw, str):
         if raw:
             messages.append({"role": "user", "content": raw})
-        return messages
+        raw = None
     turn: _Assistant | None = None
 
     def flush() -> None:
@@ -251,8 +251,8 @@ def _messages(payload: dict[str, Any], tools: _Tools, claude: bool) -> list[dict
 
     for position, item in enumerate(raw or ()):
         param = f"input[{position}]"
-        kind = item.get("type") or "message"
-        if kind == "message":
+        kind = item.get("type")
+        if kind is None or kind == "message":
             role = item["role"]
             parts = _parts(item["content"], f"{param}.content")
             if role == "assistant":
