@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.limits import MAX_MESSAGES, MAX_STOP, MAX_TOOLS
+
 # Databricks endpoint names: letters, digits, '-' and '_' (aliases may add '.', ':' and '/'), bounded length.
 ModelName = Annotated[str, Field(min_length=1, max_length=256, description="Serving endpoint name or alias")]
 
@@ -58,7 +60,7 @@ class StreamOptions(_Open):
     include_usage: bool | None = None
 
 
-Stop = str | Annotated[list[str], Field(max_length=16)]
+Stop = str | Annotated[list[str], Field(max_length=MAX_STOP)]
 
 
 class _SamplingFields(_Open):
@@ -79,12 +81,12 @@ class _SamplingFields(_Open):
 
 
 class ChatCompletionRequest(_SamplingFields):
-    messages: list[ChatMessage] = Field(min_length=1, max_length=2048)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     max_completion_tokens: int | None = Field(default=None, ge=1)
-    tools: list[Tool] | None = Field(default=None, max_length=128)
+    tools: list[Tool] | None = Field(default=None, max_length=MAX_TOOLS)
     tool_choice: str | dict[str, Any] | None = None
     parallel_tool_calls: bool | None = None
-    functions: list[FunctionDefinition] | None = Field(default=None, max_length=128)
+    functions: list[FunctionDefinition] | None = Field(default=None, max_length=MAX_TOOLS)
     function_call: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
     logprobs: bool | None = None

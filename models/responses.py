@@ -12,10 +12,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from models.limits import (
+    MAX_CONTENT_PARTS,
+    MAX_INCLUDE,
+    MAX_MESSAGES,
+    MAX_METADATA_KEY_CHARS,
+    MAX_METADATA_KEYS,
+    MAX_METADATA_VALUE_CHARS,
+    MAX_TOOLS,
+)
 from models.openai import ModelName
-
-# Bounds that keep the cost of one request proportional to its (already bounded) body, never more.
-_MAX_ITEMS = 100_000
 
 
 class _Open(BaseModel):
@@ -82,7 +88,7 @@ ContentPartParam = Annotated[
 ]
 TextOrParts = Annotated[
     Annotated[str, Tag("str")]
-    | Annotated[Annotated[list[ContentPartParam], Field(max_length=_MAX_ITEMS)], Tag("list[items]")],
+    | Annotated[Annotated[list[ContentPartParam], Field(max_length=MAX_CONTENT_PARTS)], Tag("list[items]")],
     Discriminator(_json_type),
 ]
 
@@ -137,7 +143,7 @@ class SummaryText(_Open):
 class ReasoningItem(_Open):
     type: Literal["reasoning"]
     id: str | None = None
-    summary: list[SummaryText] = Field(default_factory=list)
+    summary: list[SummaryText] = Field(default_factory=list, max_length=MAX_CONTENT_PARTS)
     encrypted_content: str | None = None
     status: str | None = None
 
@@ -177,7 +183,7 @@ InputItem = Annotated[
 ]
 TextOrItems = Annotated[
     Annotated[str, Tag("str")]
-    | Annotated[Annotated[list[InputItem], Field(max_length=_MAX_ITEMS)], Tag("list[items]")],
+    | Annotated[Annotated[list[InputItem], Field(max_length=MAX_MESSAGES)], Tag("list[items]")],
     Discriminator(_json_type),
 ]
 
@@ -201,7 +207,7 @@ class NamespaceTool(_Open):
     type: Literal["namespace"]
     name: str = Field(min_length=1, max_length=256)
     description: str | None = None
-    tools: list[dict[str, Any]] = Field(default_factory=list, max_length=_MAX_ITEMS)
+    tools: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_TOOLS)
 
 
 class HostedTool(_Open):
@@ -250,14 +256,20 @@ class ReasoningConfig(_Open):
     generate_summary: str | None = None
 
 
-Metadata = Annotated[dict[str, Annotated[str, Field(max_length=512)]], Field(max_length=16)]
+Metadata = Annotated[
+    dict[
+        Annotated[str, Field(max_length=MAX_METADATA_KEY_CHARS)],
+        Annotated[str, Field(max_length=MAX_METADATA_VALUE_CHARS)],
+    ],
+    Field(max_length=MAX_METADATA_KEYS),
+]
 
 
 class ResponseCreateRequest(_Open):
     model: ModelName
     input: TextOrItems | None = None
     instructions: str | None = None
-    tools: Annotated[list[ToolParam], Field(max_length=_MAX_ITEMS)] | None = None
+    tools: Annotated[list[ToolParam], Field(max_length=MAX_TOOLS)] | None = None
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     max_output_tokens: int | None = Field(default=None, ge=1)
@@ -267,7 +279,7 @@ class ResponseCreateRequest(_Open):
     reasoning: ReasoningConfig | None = None
     stream: bool | None = None
     store: bool | None = None
-    include: list[str] | None = None
+    include: Annotated[list[str], Field(max_length=MAX_INCLUDE)] | None = None
     metadata: Metadata | None = None
     previous_response_id: str | None = None
     conversation: str | dict[str, Any] | None = None

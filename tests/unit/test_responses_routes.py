@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import respx
 
-from tests.unit.test_app import INVOCATIONS, LLAMA, proxy
+from tests.unit.test_app import INVOCATIONS, LLAMA, LLAMA_ANSWER, proxy
 
 
 @pytest.fixture
@@ -91,3 +92,100 @@ async def test_an_input_with_nothing_to_answer_is_refused_before_any_upstream_ca
     assert response.status_code == 400
     assert response.json() == invalid("input", "'input' has no message to answer.", None)
     assert route.call_count == 0
+
+
+def tool(name: str) -> dict[str, Any]:
+    return {"type": "function", "name": name}
+
+
+def part(text: str = "x") -> dict[str, Any]:
+    return {"type": "input_text", "text": text}
+
+
+def too_long(param: str, limit: int, size: int) -> dict[str, Any]:
+    message = (
+        f"Invalid '{param}': array too long. Expected an array with maximum length {limit}, "
+        f"but got an array with length {size} instead."
+    )
+    return invalid(param, message, "array_above_max_length")
+
+
+LONG_LISTS: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    ({"input": [{"role": "user", "content": "x"}] * 2049}, too_long("input", 2048, 2049)),
+    ({"input": [{"role": "user", "content": [part()] * 2049}]}, too_long("input[0].content", 2048, 2049)),
+    (
+        {"input": [{"type": "function_call_output", "call_id": "c", "output": [part()] * 2049}]},
+        too_long("input[0].output", 2048, 2049),
+    ),
+    (
+        {"input": [{"type": "reasoning", "summary": [{"type": "summary_text", "text": "x"}] * 2049}]},
+        too_long("input[0].summary", 2048, 2049),
+    ),
+    ({"input": "hi", "tools": [tool(f"f{i}") for i in range(2000)]}, too_long("tools", 128, 2000)),
+    (
+        {"input": "hi", "tools": [{"type": "namespace", "name": "ns", "tools": [tool("f")] * 129}]},
+        too_long("tools[0].tools", 128, 129),
+    ),
+    (
+        {
+            "input": "hi",
+            "tools": [{"type": "namespace", "name": f"n{i}", "tools": [tool("a"), tool("b")]} for i in range(65)],
+        },
+        invalid(
+            "tools",
+            "Invalid 'tools': more than 128 tools once namespaces are counted tool by tool.",
+            "array_above_max_length",
+        ),
+    ),
+    ({"input": "hi", "include": ["reasoning.encrypted_content"] * 65}, too_long("include", 64, 65)),
+    (
+        {"input": "hi", "metadata": {f"k{i}": "v" for i in range(17)}},
+        invalid(
+            "metadata",
+            "Invalid value for 'metadata': Dictionary should have at most 16 items after validation, not more",
+        ),
+    ),
+    (
+        {"input": "hi", "metadata": {"k" * 65: "v"}},
+        invalid(
+            f"metadata.{'k' * 65}", f"Invalid value for 'metadata.{'k' * 65}': String should have at most 64 characters"
+        ),
+    ),
+    (
+        {"input": "hi", "metadata": {"k": "v" * 513}},
+        invalid("metadata.k", "Invalid value for 'metadata.k': String should have at most 512 characters"),
+    ),
+]
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_lists_longer_than_the_chat_door_allows_are_refused_naming_them() -> None:
+    route = respx.post(INVOCATIONS).mock(return_value=httpx.Response(500))
+    async with proxy() as client:
+        for extra, error in LONG_LISTS:
+            response = await client.post("/v1/responses", json={"model": LLAMA, **extra})
+            assert (response.status_code, response.json()) == (400, error)
+    assert route.call_count == 0
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_lists_at_their_limit_are_forwarded() -> None:
+    route = respx.post(INVOCATIONS).mock(return_value=httpx.Response(200, json=LLAMA_ANSWER))
+    tools = [tool(f"f{i}") for i in range(126)]
+    namespace = {"type": "namespace", "name": "ns", "tools": [tool("a"), tool("b")]}
+    async with proxy() as client:
+        response = await client.post(
+            "/v1/responses",
+            json={
+                "model": LLAMA,
+                "input": [{"role": "user", "content": [part("y")] * 2048}] + [{"role": "user", "content": "z"}] * 2047,
+                "tools": [*tools, namespace],
+                "metadata": {f"{i:064d}": "v" * 512 for i in range(16)},
+            },
+        )
+    assert response.status_code == 200
+    sent = orjson.loads(route.calls.last.request.content)
+    assert len(sent["messages"]) == 2048 and sent["messages"][0]["content"] == "y\n" * 2047 + "y"
+    assert [t["function"]["name"] for t in sent["tools"]] == [f"f{i}" for i in range(126)] + ["ns__a", "ns__b"]

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from models.limits import MAX_TOOLS
 from services.dialects.anthropic.family import Kind, family_of
 from services.dialects.responses import reasoning
 from services.dialects.responses.common import ResponsesCall, ToolName
@@ -139,6 +140,12 @@ def _tools(raw: list[dict[str, Any]] | None) -> _Tools:
             tools.dropped.append(str(kind))
             continue
         tools.echo.append(tool)
+        if len(tools.chat) > MAX_TOOLS:  # namespaces hold several tools each: the model gets them all
+            raise InvalidRequestError(
+                f"Invalid 'tools': more than {MAX_TOOLS} tools once namespaces are counted tool by tool.",
+                param="tools",
+                code="array_above_max_length",
+            )
     return tools
 
 
