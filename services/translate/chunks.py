@@ -2,8 +2,10 @@
 
 Databricks streams differ from OpenAI's: ``role`` repeated in every delta, reasoning content as
 lists of parts, cumulative ``usage`` in every chunk, the tool call repeated at the end with empty
-arguments, a ``finish_reason`` that may repeat or be missing. A normalizer per stream keeps the few
-facts needed to emit exactly what OpenAI would.
+arguments, a ``finish_reason`` that may repeat or be missing, and (Claude) a call's arguments opened
+with ``{}`` before the real ones, which would concatenate to ``{}{"a":1}``: a call's leading ``{}`` is
+held back until it is known to be the whole input (another call, the finish, or the end of the
+stream). A normalizer per stream keeps the few facts needed to emit exactly what OpenAI would.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class _ChoiceState:
     finished: bool = False
     tool_slots: dict[int | str, int] = field(default_factory=dict)
     tool_count: int = 0
+    held_empty: int | None = None  # the slot whose first arguments were "{}", not yet sent
 
 
 class _StreamBase:
@@ -124,11 +127,10 @@ class _StreamBase:
             self._header({})
         for state in self.choices.values():
             if not state.finished:
-                state.finished = True
+                reason = self._final_reason(state)
                 chunk = self._header({})
-                chunk["choices"] = [
-                    {"index": state.index, **delta_factory(), "finish_reason": self._final_reason(state)}
-                ]
+                chunk["choices"] = [{"index": state.index, **delta_factory(state), "finish_reason": reason}]
+                state.finished = True
                 out.append(chunk)
         if self.include_usage:
             chunk = self._header({})
@@ -159,7 +161,13 @@ class ChatStream(_StreamBase):
         self.thinking_blocks = thinking_blocks
 
     def finish(self) -> list[dict[str, Any]]:
-        return self._closing(lambda: {"delta": {}})
+        return self._closing(self._closing_delta)
+
+    def _closing_delta(self, state: _ChoiceState) -> dict[str, Any]:
+        held = _release_held(state)
+        if held is None:
+            return {"delta": {}}
+        return {"delta": {"function_call": held["function"]} if self.legacy_functions else {"tool_calls": [held]}}
 
     def _final_reason(self, state: _ChoiceState) -> str:
         return chat_finish_reason(None, bool(state.tool_slots), self.legacy_functions)
@@ -192,15 +200,19 @@ class ChatStream(_StreamBase):
             blocks = thinking_blocks(content)
             if blocks:
                 delta["thinking_blocks"] = blocks
-        if "tool_calls" in raw_delta:
-            calls = self._tool_calls(state, raw_delta["tool_calls"])
+        reason = raw.get("finish_reason")
+        has_reason = isinstance(reason, str) and bool(reason)
+        if "tool_calls" in raw_delta or (has_reason and state.held_empty is not None):
+            calls = self._tool_calls(state, raw_delta.get("tool_calls"), hold=not has_reason)
+            if has_reason:
+                held = _release_held(state)
+                if held:
+                    calls.append(held)
             if calls:
                 if self.legacy_functions:
                     delta["function_call"] = calls[0]["function"]
                 else:
                     delta["tool_calls"] = calls
-        reason = raw.get("finish_reason")
-        has_reason = isinstance(reason, str) and bool(reason)
         if not has_reason and state.started and not delta:
             return None
         state.started = True
@@ -212,8 +224,9 @@ class ChatStream(_StreamBase):
             choice["finish_reason"] = chat_finish_reason(reason, bool(state.tool_slots), self.legacy_functions)
         return choice
 
-    def _tool_calls(self, state: _ChoiceState, raw_calls: Any) -> list[dict[str, Any]]:
-        """Dense 0-based indices; id, type and name only in a call's first delta."""
+    def _tool_calls(self, state: _ChoiceState, raw_calls: Any, hold: bool = True) -> list[dict[str, Any]]:
+        """Dense 0-based indices; id, type and name only in a call's first delta (``hold``: a leading ``{}``
+        may be followed by the real arguments)."""
         if not isinstance(raw_calls, list):
             return []
         out: list[dict[str, Any]] = []
@@ -227,8 +240,16 @@ class ChatStream(_StreamBase):
             known = state.tool_slots.get(call_id) if call_id is not None else state.tool_slots.get(raw_index)
             if known is not None:
                 if arguments:  # an empty repeat of a known call is Databricks' trailing echo
+                    if state.held_empty == known:
+                        state.held_empty = None  # the real arguments follow the leading "{}"
                     out.append({"index": known, "function": {"arguments": arguments}})
                 continue
+            held = _release_held(state)
+            if held:
+                out.append(held)
+            if hold and arguments == "{}":
+                state.held_empty = state.tool_count
+                arguments = ""
             slot = state.tool_count
             state.tool_count += 1
             state.tool_slots[raw_index] = slot
@@ -245,12 +266,20 @@ class ChatStream(_StreamBase):
         return out
 
 
+def _release_held(state: _ChoiceState) -> dict[str, Any] | None:
+    """The held ``{}`` of the state's last call, now known to be its whole input (None when nothing is held)."""
+    if state.held_empty is None:
+        return None
+    slot, state.held_empty = state.held_empty, None
+    return {"index": slot, "function": {"arguments": "{}"}}
+
+
 class CompletionStream(_StreamBase):
     object_name = "text_completion"
     id_prefix = "cmpl"
 
     def finish(self) -> list[dict[str, Any]]:
-        return self._closing(lambda: {"text": "", "logprobs": None})
+        return self._closing(lambda state: {"text": "", "logprobs": None})
 
     def _choice(self, position: int, raw: dict[str, Any]) -> dict[str, Any] | None:
         state = self._state(position, raw)

@@ -9,6 +9,7 @@ import orjson
 
 from services.dialects.anthropic.stream import MessageStream
 from services.errors import UpstreamStreamError, UpstreamTimeoutError
+from services.translate.chunks import ChatStream
 
 MODEL = "claude-sonnet-4-5"
 
@@ -291,19 +292,35 @@ def test_message_start_carries_the_prompt_tokens_databricks_reported_first() -> 
 
 
 def test_a_leading_empty_object_is_not_glued_to_the_real_arguments() -> None:
-    """Databricks' Claude may send ``{}`` as a call's first arguments, then the real ones."""
+    """Databricks' Claude may send ``{}`` as a call's first arguments, then the real ones: the pivot
+    normaliser (shared by every door) holds the ``{}`` back, so the tool_use input is the real one."""
 
     def call(arguments: str, first: bool) -> dict[str, Any]:
         head = {"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": arguments}}
-        return chunk(
-            {"tool_calls": [{"index": 0, **head} if first else {"index": 0, "function": {"arguments": arguments}}]}
+        delta = {"index": 0, **head} if first else {"index": 0, "function": {"arguments": arguments}}
+        return chunk({"role": "assistant", "content": None, "tool_calls": [delta]})
+
+    def through_pivot(chunks: list[dict[str, Any]]) -> str:
+        pivot = ChatStream(MODEL)
+        stream = MessageStream(MODEL, thinking=False)
+        events = [e for c in chunks for p in pivot.feed(c) for e in stream.feed(p)]
+        events += [e for p in pivot.finish() for e in stream.feed(p)] + stream.finish()
+        return "".join(f"event: {e['type']}\ndata: {orjson.dumps(e).decode()}\n\n" for e in events)
+
+    opened = (
+        'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
+        '"content_block":{"type":"tool_use","id":"toolu_1","name":"f","input":{}}}\n\n'
+    )
+
+    def arguments(text: str) -> str:
+        return (
+            'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+            f'"delta":{{"type":"input_json_delta","partial_json":{orjson.dumps(text).decode()}}}}}\n\n'
         )
 
-    def deltas(chunks: list[dict[str, Any]]) -> list[str]:
-        stream = MessageStream(MODEL, thinking=False)
-        events = [e for c in chunks for e in stream.feed(c)] + stream.finish()
-        return [e["delta"]["partial_json"] for e in events if e["type"] == "content_block_delta"]
-
-    assert deltas([call("{}", True), call('{"a": 1}', False)]) == ['{"a": 1}']
-    assert deltas([call("{}", True), chunk({}, "tool_calls")]) == ["{}"]
-    assert deltas([call('{"a": 1}', True)]) == ['{"a": 1}']
+    closed = 'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n' + end("tool_use", 0, 0)
+    real = [call("{}", True), call('{"a": 1}', False), chunk({}, "tool_calls")]
+    assert through_pivot(real) == START + opened + arguments('{"a": 1}') + closed
+    assert through_pivot([call("{}", True), chunk({}, "tool_calls")]) == START + opened + arguments("{}") + closed
+    assert through_pivot([call("{}", True)]) == START + opened + arguments("{}") + closed
+    assert through_pivot([call('{"a": 1}', True)]) == START + opened + arguments('{"a": 1}') + closed

@@ -307,10 +307,64 @@ def test_a_stream_without_finish_reason_gets_one_at_finish() -> None:
 def test_a_tool_call_stream_without_finish_reason_finishes_with_tool_calls() -> None:
     call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
     out = run(ChatStream("m"), [chunk_of({"role": "assistant", "content": None, "tool_calls": [call]})])
-    assert out[-1]["choices"] == [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]
+    # The call's "{}" is held back in case the real arguments follow; the end shows it was the whole input.
+    assert out[-1]["choices"] == [
+        {
+            "index": 0,
+            "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]},
+            "finish_reason": "tool_calls",
+        }
+    ]
     check_chat_chunks(out)
     legacy = run(ChatStream("m", legacy_functions=True), [chunk_of({"tool_calls": [call]})])
-    assert legacy[-1]["choices"] == [{"index": 0, "delta": {}, "finish_reason": "function_call"}]
+    assert legacy[-1]["choices"] == [
+        {"index": 0, "delta": {"function_call": {"arguments": "{}"}}, "finish_reason": "function_call"}
+    ]
+    assert accumulate(out).choices[0].message.tool_calls[0].function.arguments == "{}"
+
+
+def test_a_leading_empty_object_is_held_until_the_real_arguments_come() -> None:
+    """Databricks' Claude may open a call's arguments with ``{}`` and then stream the real ones."""
+    header = {"id": "chatcmpl_1", "object": "chat.completion.chunk", "created": 1700000000, "model": "served-1"}
+
+    def call(call_id: str, arguments: str, first: bool = False) -> dict[str, Any]:
+        head = {"id": call_id, "type": "function", "function": {"name": "f", "arguments": arguments}}
+        delta = {"index": 0, **head} if first else {"index": 0, "function": {"arguments": arguments}}
+        return chunk_of({"role": "assistant", "content": None, "tool_calls": [delta]})
+
+    chunks = [
+        call("call_a", "{}", first=True),
+        call("call_a", '{"a":'),
+        call("call_a", "1}"),
+        call("call_b", "{}", first=True),  # a call whose input is really empty: sent when the next one starts
+        call("call_c", "{}", first=True),  # and this one at the finish
+        chunk_of({}, finish_reason="tool_calls"),
+    ]
+    out = run(ChatStream("m"), chunks)
+
+    def first(call_id: str, slot: int) -> dict[str, Any]:
+        return {"index": slot, "id": call_id, "type": "function", "function": {"name": "f", "arguments": ""}}
+
+    def more(slot: int, arguments: str) -> dict[str, Any]:
+        return {"index": slot, "function": {"arguments": arguments}}
+
+    def delta(calls: list[dict[str, Any]], role: bool = False) -> dict[str, Any]:
+        return {"role": "assistant", "content": "", "tool_calls": calls} if role else {"tool_calls": calls}
+
+    assert out == [
+        {**header, "choices": [{"index": 0, "delta": delta([first("call_a", 0)], True), "finish_reason": None}]},
+        {**header, "choices": [{"index": 0, "delta": delta([more(0, '{"a":')]), "finish_reason": None}]},
+        {**header, "choices": [{"index": 0, "delta": delta([more(0, "1}")]), "finish_reason": None}]},
+        {**header, "choices": [{"index": 0, "delta": delta([first("call_b", 1)]), "finish_reason": None}]},
+        {
+            **header,
+            "choices": [{"index": 0, "delta": delta([more(1, "{}"), first("call_c", 2)]), "finish_reason": None}],
+        },
+        {**header, "choices": [{"index": 0, "delta": delta([more(2, "{}")]), "finish_reason": "tool_calls"}]},
+    ]
+    check_chat_chunks(out)
+    calls = accumulate(out).choices[0].message.tool_calls
+    assert [(c.id, c.function.arguments) for c in calls] == [("call_a", '{"a":1}'), ("call_b", "{}"), ("call_c", "{}")]
 
 
 def test_a_repeated_finish_reason_and_later_chunks_are_dropped() -> None:

@@ -6,8 +6,8 @@ block") breaks them. So blocks are strictly sequential here: a block is opened w
 ``content_block_start`` at the next dense index, gets only deltas of its own kind, and is closed
 before the next one opens. A thinking block that has received its signature is complete; more
 thinking opens a new block. Databricks streams tool calls one after the other, so a call's
-arguments always belong to the open ``tool_use`` block. Databricks' Claude may open a call's arguments
-with ``{}`` and then send the real ones: a leading ``{}`` is held back until it is known to be the whole input.
+arguments always belong to the open ``tool_use`` block (Databricks' leading ``{}`` before a call's real
+arguments is already taken care of by the pivot normaliser, ``ChatStream``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ class MessageStream:
         self._signed = False
         self._finish: Any = None
         self._called = False
-        self._held_empty = False  # a tool call's first arguments were "{}": sent only if nothing follows
 
     # ------------------------------------------------------------------------------------- blocks
 
@@ -50,9 +49,6 @@ class MessageStream:
         out.append({"type": "content_block_start", "index": self._index, "content_block": block})
 
     def _close(self, out: list[dict[str, Any]]) -> None:
-        if self._held_empty:
-            self._held_empty = False
-            self._delta({"type": "input_json_delta", "partial_json": "{}"}, out)
         if self._open is not None:
             out.append({"type": "content_block_stop", "index": self._index})
             self._open = None
@@ -99,10 +95,6 @@ class MessageStream:
             return
         if not isinstance(arguments, str) or not arguments:
             return
-        if call.get("id") and arguments == "{}":
-            self._held_empty = True
-            return
-        self._held_empty = False
         self._delta({"type": "input_json_delta", "partial_json": arguments}, out)
 
     # ------------------------------------------------------------------------------------- message
