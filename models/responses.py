@@ -286,9 +286,12 @@ class ResponseCreateRequest(_Open):
     background: bool | None = None
     truncation: Literal["auto", "disabled"] | None = None
     prompt_cache_key: str | None = None
+    prompt_cache_retention: str | None = None
     safety_identifier: str | None = None
     user: str | None = None
     service_tier: str | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    max_tool_calls: int | None = Field(default=None, ge=0)
 
 
 # ---------------------------------------------------------------------------------------------- answer
@@ -393,6 +396,13 @@ class Response(_Open):
     truncation: Literal["auto", "disabled"]
     store: bool
     background: bool
+    max_tool_calls: int | None
+    prompt_cache_key: str | None
+    prompt_cache_retention: str | None
+    safety_identifier: str | None
+    service_tier: str
+    top_logprobs: int | None
+    user: str | None
 
 
 class ResponseEvent(_Open):

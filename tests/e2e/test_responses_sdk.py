@@ -157,6 +157,20 @@ def test_length_finish_is_incomplete(client: openai.OpenAI) -> None:
     answer = client.responses.create(model=LLAMA, input="a b c d e f", max_output_tokens=2)
     assert answer.status == "incomplete"
     assert answer.incomplete_details is not None and answer.incomplete_details.reason == "max_output_tokens"
+    assert [(item.type, item.status) for item in answer.output] == [("message", "incomplete")]
+
+
+def test_streamed_length_finish_through_the_sdk_stream_helper(client: openai.OpenAI) -> None:
+    with client.responses.stream(model=LLAMA, input="a b c d e f", max_output_tokens=2) as stream:
+        events = list(stream)
+        # as with OpenAI, the helper's final response exists only after response.completed
+        with pytest.raises(RuntimeError, match=r"response\.completed"):
+            stream.get_final_response()
+    last = events[-1]
+    assert last.type == "response.incomplete"
+    done = [e.item for e in events if e.type == "response.output_item.done"]
+    assert [(item.type, item.status) for item in done] == [("message", "incomplete")]
+    assert last.response.output == done
 
 
 def test_stateless_errors_name_the_parameter(client: openai.OpenAI, proxy: Proxy) -> None:
@@ -225,3 +239,16 @@ def test_mid_stream_failures_end_with_response_failed(proxy: Proxy) -> None:
         assert failed["response"]["status"] == "failed"
         assert failed["response"]["error"]["code"] == "server_error", model
         assert failed["response"]["error"]["message"]
+        added = [json.loads(f.split("\n")[1].removeprefix("data: ")) for f in frames if "output_item.added" in f]
+        output = failed["response"]["output"]
+        assert [(item["id"], item["status"]) for item in output] == [
+            (event["item"]["id"], "incomplete") for event in added
+        ], model
+    with httpx.stream(
+        "POST", f"{proxy.url}/v1/responses", json={"model": "fault-cut-2", "input": "hi there friend", "stream": True}
+    ) as reply:
+        text = "".join(reply.iter_text())
+    failed = json.loads(text.rstrip("\n").rsplit("\n", 1)[-1].removeprefix("data: "))
+    assert [(item["status"], item["content"]) for item in failed["response"]["output"]] == [
+        ("incomplete", [{"type": "output_text", "text": "Echo:", "annotations": [], "logprobs": []}])
+    ]

@@ -80,6 +80,13 @@ def test_text_answer_exact() -> None:
         "truncation": "disabled",
         "usage": USAGE,
         "metadata": {"run": "1"},
+        "max_tool_calls": None,
+        "prompt_cache_key": None,
+        "prompt_cache_retention": None,
+        "safety_identifier": None,
+        "service_tier": "default",
+        "top_logprobs": None,
+        "user": None,
     }
 
 

@@ -575,6 +575,14 @@ def test_echoed_settings() -> None:
             "text": {"format": {"type": "json_object"}, "verbosity": "low"},
             "reasoning": {"effort": "low", "summary": "auto"},
             "tool_choice": "none",
+            "user": "u-1",
+            "safety_identifier": "s-1",
+            "prompt_cache_key": "k-1",
+            "prompt_cache_retention": "24h",
+            "top_logprobs": 3,
+            "max_tool_calls": 5,
+            "truncation": "auto",
+            "service_tier": "flex",
         }
     )
     assert call.echo == {
@@ -588,6 +596,12 @@ def test_echoed_settings() -> None:
         "tools": [],
         "top_p": None,
         "metadata": {"a": "b"},
+        "max_tool_calls": 5,
+        "prompt_cache_key": "k-1",
+        "prompt_cache_retention": "24h",
+        "safety_identifier": "s-1",
+        "top_logprobs": 3,
+        "user": "u-1",
     }
 
 

@@ -72,6 +72,11 @@ def check(events: list[dict[str, Any]]) -> None:
             assert added.get(event["output_index"]) == event["item_id"], "added before any delta, same id"
             assert event["output_index"] not in done, "no delta after the item is done"
     last = events[-1]
+    if last["type"] == "response.failed":  # every announced item: the finished ones as they were, others incomplete
+        output = last["response"]["output"]
+        assert [item["id"] for item in output] == [added[i] for i in range(len(added))]
+        for index, item in enumerate(output):
+            assert item == done[index] if index in done else item["status"] == "incomplete"
     if last["type"] in ("response.completed", "response.incomplete"):
         Response.model_validate(last["response"])
         assert last["response"]["output"] == [done[i] for i in range(len(done))]
@@ -103,6 +108,13 @@ def response(status: str, output: list[dict[str, Any]], usage: dict[str, Any] | 
         "truncation": "disabled",
         "usage": usage,
         "metadata": {},
+        "max_tool_calls": None,
+        "prompt_cache_key": None,
+        "prompt_cache_retention": None,
+        "safety_identifier": None,
+        "service_tier": "default",
+        "top_logprobs": None,
+        "user": None,
     }
 
 
@@ -474,7 +486,7 @@ def test_length_finish_is_incomplete_with_its_reason() -> None:
         {"model": MODEL, "input": "long", "max_output_tokens": 2},
         [chunk({"role": "assistant", "content": "Echo:"}), chunk({"content": " long"}, "length"), usage_chunk()],
     )
-    final = message("msg_t1", "Echo: long")
+    final = message("msg_t1", "Echo: long", "incomplete")
     assert events[-1] == {
         "type": "response.incomplete",
         "response": response(
@@ -486,7 +498,33 @@ def test_length_finish_is_incomplete_with_its_reason() -> None:
         ),
         "sequence_number": 9,
     }
-    assert events[-2]["type"] == "response.output_item.done"
+    assert events[-2] == {"type": "response.output_item.done", "output_index": 0, "item": final, "sequence_number": 8}
+
+
+def test_length_finish_marks_only_the_item_being_written_incomplete() -> None:
+    events = run(
+        {"model": MODEL, "input": "x", "tools": [TOOL]},
+        [
+            chunk({"role": "assistant", "reasoning_content": "Hmm"}),
+            chunk({"content": "Calling."}),
+            chunk(
+                {"tool_calls": [{"index": 0, "id": "call_1", "function": {"name": "get_weather", "arguments": "{}"}}]}
+            ),
+            chunk(
+                {"tool_calls": [{"index": 1, "id": "call_2", "function": {"name": "get_weather", "arguments": '{"ci'}}]}
+            ),
+            chunk({}, "length"),
+        ],
+    )
+    done = [e["item"] for e in events if e["type"] == "response.output_item.done"]
+    assert [(item["id"], item["status"]) for item in done] == [
+        ("rs_t1", "completed"),
+        ("msg_t2", "completed"),
+        ("fc_t3", "completed"),
+        ("fc_t4", "incomplete"),
+    ]
+    assert done[3]["arguments"] == '{"ci'
+    assert events[-1]["type"] == "response.incomplete" and events[-1]["response"]["output"] == done
 
 
 def test_content_filter_finish_is_incomplete() -> None:
@@ -528,12 +566,71 @@ def test_mid_stream_failure_transcript() -> None:
             "type": "response.failed",
             "response": response(
                 "failed",
-                [],
+                [message("msg_t1", "Par", "incomplete")],
                 {**RESPONSES_USAGE, "input_tokens": 0, "output_tokens": 0, "total_tokens": 0},
                 error={"code": "rate_limit_exceeded", "message": "Too many requests. Please try again in 7s."},
             ),
             "sequence_number": 5,
         },
+    ]
+
+
+def test_failure_keeps_every_announced_item_with_what_it_had() -> None:
+    stream = ResponsesStream(to_chat({"model": MODEL, "input": "x", "tools": [TOOL], "stream": True}), Ids("t"))
+    events = stream.feed(chunk({"role": "assistant", "reasoning_content": "Hmm"}))
+    events += stream.feed(chunk({"content": "Calling."}))
+    events += stream.feed(
+        chunk({"tool_calls": [{"index": 0, "id": "call_1", "function": {"name": "get_weather", "arguments": '{"a'}}]})
+    )
+    events += stream.feed(
+        chunk({"tool_calls": [{"index": 1, "id": "call_2", "function": {"name": "get_weather", "arguments": "{}"}}]})
+    )
+    events += stream.fail(APIError("Databricks closed the stream.", status=502))
+    check(events)
+    assert events[-1]["response"]["output"] == [
+        {
+            "type": "reasoning",
+            "id": "rs_t1",
+            "summary": [{"type": "summary_text", "text": "Hmm"}],
+            "encrypted_content": encode([{"type": "thinking", "thinking": "Hmm", "signature": ""}]),
+            "status": "completed",
+        },
+        message("msg_t2", "Calling."),
+        {
+            "type": "function_call",
+            "id": "fc_t3",
+            "call_id": "call_1",
+            "name": "get_weather",
+            "arguments": '{"a',
+            "status": "incomplete",
+        },
+        {  # its held-back "{}" was never sent
+            "type": "function_call",
+            "id": "fc_t4",
+            "call_id": "call_2",
+            "name": "get_weather",
+            "arguments": "",
+            "status": "incomplete",
+        },
+    ]
+
+
+def test_failure_while_reasoning_keeps_the_summary_so_far() -> None:
+    stream = ResponsesStream(to_chat({"model": CLAUDE, "input": "x", "stream": True}, CLAUDE), Ids("t"))
+    events = stream.feed(
+        chunk({"role": "assistant", "thinking_blocks": [{"type": "thinking", "thinking": "Let", "signature": ""}]})
+    )
+    events += stream.feed(chunk({"thinking_blocks": [{"type": "thinking", "thinking": " me", "signature": ""}]}))
+    events += stream.fail(APIError("Databricks closed the stream.", status=502))
+    check(events)
+    assert events[-1]["response"]["output"] == [
+        {
+            "type": "reasoning",
+            "id": "rs_t1",
+            "summary": [{"type": "summary_text", "text": "Let me"}],
+            "encrypted_content": encode([{"type": "thinking", "thinking": "Let me", "signature": ""}]),
+            "status": "incomplete",
+        }
     ]
 
 

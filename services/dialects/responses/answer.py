@@ -27,6 +27,8 @@ def from_chat(answer: dict[str, Any], call: ResponsesCall, ids: Ids | None = Non
         prefix = "ctc" if target.kind == "custom" else "fc"
         output.append(tool_item(ids.item(prefix), str(tool_call.get("id") or ids.item("call")), target, arguments))
     status, reason = status_of(choice.get("finish_reason"))
+    if status == "incomplete" and output:
+        output[-1]["status"] = "incomplete"  # the item the model was writing when it was stopped
     return response_object(
         call,
         ids.response,

@@ -79,9 +79,16 @@ def response_object(
         "tool_choice": echo["tool_choice"],
         "tools": echo["tools"],
         "top_p": echo["top_p"],
-        "truncation": "disabled",
+        "truncation": "disabled",  # the proxy never drops input: a too-long one is Databricks' 400
         "usage": usage,
         "metadata": echo["metadata"],
+        "max_tool_calls": echo["max_tool_calls"],
+        "prompt_cache_key": echo["prompt_cache_key"],
+        "prompt_cache_retention": echo["prompt_cache_retention"],
+        "safety_identifier": echo["safety_identifier"],
+        "service_tier": "default",  # Databricks serves every request at one tier
+        "top_logprobs": echo["top_logprobs"],
+        "user": echo["user"],
     }
 
 

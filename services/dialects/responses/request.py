@@ -49,10 +49,22 @@ POLICY: dict[str, str] = {
     "conversation": "refused (400): send the whole conversation with `store: false`",
     "background": "`true` refused (400): it needs stored responses to poll",
     "prompt": "refused (400): stored prompt templates live at OpenAI",
-    "prompt_cache_key, user, safety_identifier, service_tier, truncation, top_logprobs, max_tool_calls, "
-    "stream_options, prompt_cache_retention, client_metadata and other unknown fields": "dropped",
+    "user, safety_identifier, prompt_cache_key, prompt_cache_retention, top_logprobs, max_tool_calls": "echoed in "
+    "the answer as sent; not sent (no Databricks meaning; no hosted tools run, so max_tool_calls always holds)",
+    "truncation": "answers say `disabled`: the proxy never drops input (a too-long input is Databricks' 400)",
+    "service_tier": "answers say `default`: Databricks serves every request at one tier",
+    "stream_options, client_metadata and other unknown fields": "dropped",
     "top_k, stop, thinking, output_config": "forwarded (Databricks model extras)",
 }
+# Settings with no Databricks meaning that the Response object still repeats as the client sent them.
+_ECHOED_AS_SENT = (
+    "max_tool_calls",
+    "prompt_cache_key",
+    "prompt_cache_retention",
+    "safety_identifier",
+    "top_logprobs",
+    "user",
+)
 _HOSTED_CHOICES = frozenset(
     {
         "web_search",
@@ -372,6 +384,7 @@ def _echo(payload: dict[str, Any], tools: _Tools) -> dict[str, Any]:
         "tools": tools.echo,
         "top_p": payload.get("top_p"),
         "metadata": payload.get("metadata") or {},
+        **{key: payload.get(key) for key in _ECHOED_AS_SENT},
     }
 
 

@@ -96,7 +96,7 @@ class ResponsesStream:
             self._close(item, out)
         self.open = []
 
-    def _close(self, item: _Item, out: list[dict[str, Any]]) -> None:
+    def _close(self, item: _Item, out: list[dict[str, Any]], status: str = "completed") -> None:
         base = {"item_id": item.id, "output_index": item.index}
         if item.kind == _MESSAGE:
             text = "".join(item.parts)
@@ -106,12 +106,12 @@ class ResponsesStream:
             self._event(
                 out, {"type": "response.content_part.done", **base, "content_index": 0, "part": text_part(text)}
             )
-            final = message_item(item.id, text)
+            final = message_item(item.id, text, status)
         elif item.kind == _REASONING:
             self._end_summary(item, out)
-            final = reasoning_item(item.id, item.blocks)
+            final = reasoning_item(item.id, item.blocks, status)
         else:
-            final = self._close_tool(item, base, out)
+            final = self._close_tool(item, base, out, status)
         self.done[item.index] = final
         self._event(out, {"type": "response.output_item.done", "output_index": item.index, "item": final})
 
@@ -286,12 +286,12 @@ class ResponsesStream:
             },
         )
 
-    def _close_tool(self, item: _Item, base: dict[str, Any], out: list[dict[str, Any]]) -> dict[str, Any]:
+    def _close_tool(self, item: _Item, base: dict[str, Any], out: list[dict[str, Any]], status: str) -> dict[str, Any]:
         if not item.parts:  # no arguments at all (or only a held "{}"): an empty JSON object
             self._emit_arguments(item, "{}", out)
         arguments = "".join(item.parts)
         target = target_of(self.call.names, item.chat_name)
-        final = tool_item(item.id, item.call_id, target, arguments)
+        final = tool_item(item.id, item.call_id, target, arguments, status)
         if target.kind == "custom":
             value = final["input"]
             self._event(out, {"type": "response.custom_tool_call_input.delta", **base, "delta": value})
@@ -327,23 +327,43 @@ class ResponsesStream:
                 self.finish_reason = reason
         return out
 
+    def _snapshot(self, item: _Item) -> dict[str, Any]:
+        """An announced item still open when the stream failed: what it had so far, ``incomplete``."""
+        if item.kind == _MESSAGE:
+            return message_item(item.id, "".join(item.parts), "incomplete")
+        if item.kind == _REASONING:
+            blocks = list(item.blocks)
+            if item.open_block is not None:
+                blocks.append({**item.open_block, "thinking": "".join(item.parts)})
+            return reasoning_item(item.id, blocks or None, "incomplete")
+        target = target_of(self.call.names, item.chat_name)
+        return tool_item(item.id, item.call_id, target, "".join(item.parts), "incomplete")
+
     def finish(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         if not self.started:
             self._start({}, out)
-        self._close_open(out)
         status, reason = status_of(self.finish_reason)
+        if status == "incomplete" and self.open:
+            # the last item is the one the model was writing when it was stopped (as in the JSON answer)
+            cut = self.open[-1]
+            self.open.remove(cut)
+            self._close_open(out)
+            self._close(cut, out, "incomplete")
+        else:
+            self._close_open(out)
         response = self._response(status, self.done, incomplete_reason=reason)
         kind = "response.completed" if status == "completed" else "response.incomplete"
         self._event(out, {"type": kind, "response": response})
         return out
 
     def fail(self, error: ProxyError) -> list[dict[str, Any]]:
-        """``response.failed`` after the first byte: the items finished so far, the error with a code Codex knows."""
+        """``response.failed`` after the first byte: every announced item (those still open ``incomplete``,
+        with what they had so far), the error with a code Codex knows."""
         out: list[dict[str, Any]] = []
         if not self.started:
             self._start({}, out)
-        output = [item for item in self.done if item]
+        output = [self.done[item.index] or self._snapshot(item) for item in self.items]
         response = self._response("failed", output, error=failure_of(error))
         self._event(out, {"type": "response.failed", "response": response})
         return out
