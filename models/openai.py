@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic_core import PydanticCustomError
 
-from models.limits import MAX_MESSAGES, MAX_STOP, MAX_TOOLS
+from models.limits import MAX_CONTENT_PARTS, MAX_MESSAGES, MAX_STOP, MAX_TOOLS
 
 # Databricks endpoint names: letters, digits, '-' and '_' (aliases may add '.', ':' and '/'), bounded length.
 ModelName = Annotated[str, Field(min_length=1, max_length=256, description="Serving endpoint name or alias")]
@@ -36,6 +37,39 @@ class ContentPart(_Open):
     type: str
 
 
+class ThinkingBlock(BaseModel):
+    """Replayed reasoning (the chat pivot's convention): Databricks gets it back verbatim, signature included."""
+
+    type: Literal["thinking"]
+    thinking: str
+    signature: str | None = None
+
+
+class RedactedThinkingBlock(BaseModel):
+    type: Literal["redacted_thinking"]
+    data: str
+
+
+# Tags named like models: the error's location names no tag, only fields (``thinking_blocks[0].data``).
+_THINKING_TAGS = {"thinking": "ThinkingBlock", "redacted_thinking": "RedactedThinkingBlock"}
+
+
+def _thinking_kind(value: Any) -> str | None:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return _THINKING_TAGS.get(kind) if isinstance(kind, str) else None
+
+
+ThinkingBlockParam = Annotated[
+    Annotated[ThinkingBlock, Tag("ThinkingBlock")] | Annotated[RedactedThinkingBlock, Tag("RedactedThinkingBlock")],
+    Discriminator(
+        _thinking_kind,
+        custom_error_type="invalid_thinking_block",
+        custom_error_message="a thinking block is {'type': 'thinking', 'thinking': str, 'signature': str} "
+        "or {'type': 'redacted_thinking', 'data': str}",
+    ),
+]
+
+
 class ChatMessage(_Open):
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[ContentPart] | None = None
@@ -43,6 +77,7 @@ class ChatMessage(_Open):
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
     reasoning_content: str | None = None
+    thinking_blocks: list[ThinkingBlockParam] | None = Field(default=None, max_length=MAX_CONTENT_PARTS)
 
 
 class FunctionDefinition(_Open):
@@ -58,6 +93,10 @@ class Tool(_Open):
 
 class StreamOptions(_Open):
     include_usage: bool | None = None
+
+
+class ResponseFormat(_Open):
+    type: Literal["text", "json_object", "json_schema"]
 
 
 Stop = str | Annotated[list[str], Field(max_length=MAX_STOP)]
@@ -88,10 +127,19 @@ class ChatCompletionRequest(_SamplingFields):
     parallel_tool_calls: bool | None = None
     functions: list[FunctionDefinition] | None = Field(default=None, max_length=MAX_TOOLS)
     function_call: str | dict[str, Any] | None = None
-    response_format: dict[str, Any] | None = None
+    response_format: ResponseFormat | None = None
     logprobs: bool | None = None
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
     reasoning_effort: str | None = None
+
+    @field_validator("tool_choice", mode="before")
+    @classmethod
+    def _tool_choice_mode(cls, value: Any) -> Any:
+        if value is None or isinstance(value, dict) or value in ("none", "auto", "required"):
+            return value
+        raise PydanticCustomError(
+            "invalid_tool_choice", "tool_choice must be 'none', 'auto', 'required' or an object naming a function"
+        )
 
 
 class CompletionRequest(_SamplingFields):
@@ -111,6 +159,13 @@ class EmbeddingRequest(_Open):
     dimensions: int | None = Field(default=None, ge=1)
     user: str | None = None
     instruction: str | None = None
+
+    @field_validator("input", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        if isinstance(value, list) and not value:
+            raise PydanticCustomError("empty_input", "the list must not be empty: send a string or 1 to 2048 strings")
+        return value
 
 
 # ---------------------------------------------------------------- responses (for /docs)

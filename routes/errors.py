@@ -39,8 +39,14 @@ def param_of(location: tuple[Any, ...] | list[Any]) -> str | None:
     for part in parts:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif not isinstance(part, str) or part in _TYPE_NAMES or "[" in part or part.startswith("function-"):
-            continue  # pydantic's name of a union branch or validator (``str``, ``list[...]``), not a field
+        elif (
+            not isinstance(part, str)
+            or part in _TYPE_NAMES
+            or "[" in part
+            or part.startswith("function-")
+            or part[:1].isupper()
+        ):
+            continue  # pydantic's name of a union branch, model or validator (``str``, ``list[...]``), not a field
         else:
             text += f".{part}" if text else part
     return text or None

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.errors import InvalidRequestError
+
+# The parts Databricks takes in a message's content besides replayed reasoning: no audio, no files.
+INPUT_PART_TYPES = frozenset({"text", "image_url"})
+
 
 def split_content(content: Any) -> tuple[str | None, str | None]:
     """(text, reasoning) from a Databricks ``content`` value of any shape."""
@@ -100,3 +105,12 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def unsupported_part(kind: Any, param: str, send: str) -> InvalidRequestError:
+    """A content part Databricks would refuse, refused here first; ``send`` names the door's own part types."""
+    return InvalidRequestError(
+        f"Content parts of type '{str(kind)[:100]}' are not supported: Databricks Model Serving takes text and "
+        f"images only; send {send}.",
+        param=param,
+    )

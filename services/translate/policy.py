@@ -64,7 +64,7 @@ CHAT: dict[str, Rule] = {
     "messages": Rule(Action.FORWARD, note="normalised: see the message rules"),
     "max_completion_tokens": Rule(Action.RENAME, target="max_tokens"),
     "tools": Rule(Action.FORWARD, note="`strict` removed, missing `parameters` filled in"),
-    "tool_choice": F,
+    "tool_choice": Rule(Action.FORWARD, note="a function must be among the tools; allowed_tools narrows the tools"),
     "functions": Rule(Action.RENAME, target="tools", note="legacy; answers use function_call again"),
     "function_call": Rule(Action.RENAME, target="tool_choice", note="legacy"),
     "response_format": F,

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.errors import InvalidRequestError, UnsupportedParameterError
-from services.translate.content import reasoning_part, redacted_reasoning_part
+from services.translate.content import INPUT_PART_TYPES, reasoning_part, redacted_reasoning_part, unsupported_part
 from services.translate.fields import tool_function
 from services.translate.policy import CHAT, COMPLETIONS, EMBEDDINGS, MESSAGE_KEYS, Action, Rule
+from services.translate.tools import allowed_tools_choice
 
 _EMPTY_SCHEMA = {"type": "object", "properties": {}}
 
@@ -109,10 +110,22 @@ def _assistant_content(message: dict[str, Any]) -> Any:
     return parts
 
 
+def _check_parts(message: dict[str, Any], position: int) -> None:
+    content = message.get("content")
+    if not isinstance(content, list):
+        return
+    # An assistant turn may replay the reasoning part Databricks itself answered with.
+    accepted = INPUT_PART_TYPES | {"reasoning"} if message.get("role") == "assistant" else INPUT_PART_TYPES
+    for index, part in enumerate(content):
+        if isinstance(part, dict) and part.get("type") not in accepted:
+            raise unsupported_part(part.get("type"), f"messages[{position}].content[{index}].type", "text or image_url")
+
+
 def translate_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     legacy_ids: dict[str, str] = {}
     for position, message in enumerate(messages):
+        _check_parts(message, position)
         role = message.get("role")
         converted: dict[str, Any] = {}
         if role == "developer":
@@ -159,6 +172,46 @@ def _legacy_tool_choice(function_call: Any) -> Any:
     return function_call
 
 
+def _offered_names(tools: list[Any]) -> list[str]:
+    return [str((tool.get("function") or {}).get("name")) for tool in tools if isinstance(tool, dict)]
+
+
+def _tool_choice(choice: Any, tools: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]]]:
+    """The tool choice Databricks gets, and the tools offered with it (``allowed_tools`` narrows them).
+
+    Databricks refuses a bad choice too, but only after a call, and without naming the parameter.
+    """
+    if not isinstance(choice, dict):
+        return choice, tools  # a mode, checked with the request
+    kind = choice.get("type")
+    if kind == "allowed_tools":
+        spec = choice.get("allowed_tools")
+        spec = spec if isinstance(spec, dict) else {}
+        allowed = {
+            entry["function"]["name"]
+            for entry in spec.get("tools") or ()
+            if isinstance(entry, dict)
+            and isinstance(entry.get("function"), dict)
+            and isinstance(entry["function"].get("name"), str)
+        }
+        narrowed, mode = allowed_tools_choice(tools, allowed, spec.get("mode", "auto"))
+        return mode, narrowed
+    if kind != "function":
+        raise InvalidRequestError(
+            f"Unsupported tool_choice type '{str(kind)[:100]}': use 'function' or 'allowed_tools'.",
+            param="tool_choice.type",
+        )
+    function = choice.get("function")
+    name = function.get("name") if isinstance(function, dict) else None
+    if not isinstance(name, str) or name not in _offered_names(tools):
+        shown = f"'{name[:256]}'" if isinstance(name, str) else "no function"
+        raise InvalidRequestError(
+            f"tool_choice names {shown}, which is not among the request's tools.",
+            param="tool_choice.function.name",
+        )
+    return choice, tools
+
+
 def chat_request(payload: dict[str, Any]) -> UpstreamRequest:
     stream, include_usage = _stream_flags(payload)
     body = _apply_policy(payload, CHAT)
@@ -168,6 +221,9 @@ def chat_request(payload: dict[str, Any]) -> UpstreamRequest:
         body["tools"] = [{"type": "function", "function": f} for f in payload["functions"]]
     if "function_call" in payload and payload.get("tool_choice") is None and "tool_choice" in body:
         body["tool_choice"] = _legacy_tool_choice(body["tool_choice"])
+    if payload.get("tool_choice") is not None:
+        body["tool_choice"], offered = _tool_choice(payload["tool_choice"], body.get("tools") or [])
+        body["tools"] = offered
     if body.get("tools"):
         body["tools"] = _translate_tools(body["tools"])
     else:

@@ -37,6 +37,7 @@ def nested(levels: int) -> dict[str, Any]:
 def test_limits_are_read_from_the_models() -> None:
     assert list_limits(ChatCompletionRequest) == {
         ("messages",): 2048,
+        ("messages", "[]", "thinking_blocks"): 2048,
         ("tools",): 128,
         ("functions",): 128,
         ("stop",): 16,

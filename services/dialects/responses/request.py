@@ -17,6 +17,8 @@ from services.dialects.responses import reasoning
 from services.dialects.responses.common import ResponsesCall, ToolName
 from services.dialects.responses.effort import adaptive_claude, effort_fields
 from services.errors import InvalidRequestError
+from services.translate.content import unsupported_part
+from services.translate.tools import allowed_tools_choice
 
 STATELESS = (
     "The proxy keeps no responses, so '{param}' cannot be resolved. Send the whole conversation in "
@@ -179,9 +181,8 @@ def _tool_choice(choice: Any, tools: _Tools) -> Any:
         for entry in choice.get("tools") or ():
             if isinstance(entry, dict) and isinstance(entry.get("name"), str):
                 allowed.add(tools.chat_name(entry["name"], entry.get("namespace")))
-        tools.chat = [tool for tool in tools.chat if tool["function"]["name"] in allowed]
-        mode = choice.get("mode", "auto")
-        return mode if mode in ("auto", "required") else "auto"
+        tools.chat, mode = allowed_tools_choice(tools.chat, allowed, choice.get("mode", "auto"))
+        return mode
     if kind in _HOSTED_CHOICES:
         return "auto"  # the hosted tool was dropped; the model may still use the others
     raise InvalidRequestError(f"Unsupported tool_choice type '{kind}'.", param="tool_choice.type")
@@ -215,10 +216,7 @@ def _parts(content: Any, param: str) -> list[dict[str, Any]]:
                 image["detail"] = part["detail"]
             converted = {"type": "image_url", "image_url": image}
         else:
-            raise InvalidRequestError(
-                f"Content parts of type '{kind}' are not supported: send input_text or input_image.",
-                param=f"{param}[{position}].type",
-            )
+            raise unsupported_part(kind, f"{param}[{position}].type", "input_text or input_image")
         if converted is not None:
             out.append(converted)
     return out
