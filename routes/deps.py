@@ -80,6 +80,15 @@ def _check_json_media_type(request: Request) -> None:
         )
 
 
+def _check_identity_encoding(request: Request) -> None:
+    """A compressed body would be read as JSON text; say so rather than fail to parse it."""
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise UnsupportedMediaTypeError(
+            f"Unsupported Content-Encoding '{encoding[:100]}': send the request body uncompressed."
+        )
+
+
 async def read_payload(
     request: Request,
     model: type[BaseModel],
@@ -87,6 +96,7 @@ async def read_payload(
 ) -> dict[str, Any]:
     """The JSON body as a dictionary, validated against ``model`` (``invalid`` words the error, naming the field)."""
     _check_json_media_type(request)
+    _check_identity_encoding(request)
     settings = services_of(request).settings
     try:
         async with asyncio.timeout(settings.body_timeout):  # a body sent a byte at a time holds no task for ever

@@ -129,6 +129,28 @@ class RouteTable:
 _GATEWAY_HEADERS = frozenset((*IDENTITY_HEADERS, TOKEN_HEADER))
 
 
+def _as_served(scope: Scope) -> tuple[Scope, bool]:
+    """The scope the routes see, and whether the request is a HEAD.
+
+    A trailing slash is ignored (``/v1/chat/completions/`` is answered, not redirected: SDKs do not
+    follow the redirect of a POST), and HEAD is answered as GET without the body (liveness probes).
+    The server keeps its own scope, so it still knows the request was a HEAD.
+    """
+    path: str = scope["path"]
+    head = scope["method"] == "HEAD"
+    if not head and (len(path) < 2 or not path.endswith("/")):
+        return scope, False
+    served = dict(scope)
+    if head:
+        served["method"] = "GET"
+    if len(path) > 1 and path.endswith("/"):
+        served["path"] = path.rstrip("/") or "/"
+        raw_path = scope.get("raw_path")
+        if isinstance(raw_path, bytes):
+            served["raw_path"] = raw_path.rstrip(b"/") or b"/"
+    return served, head
+
+
 class RequestContextMiddleware:
     def __init__(
         self,
@@ -161,6 +183,7 @@ class RequestContextMiddleware:
                 api_key = value
             elif name in _GATEWAY_HEADERS:
                 gateway.setdefault(name, value)
+        scope, head = _as_served(scope)
         path = scope["path"]
         policy = self.routes.policy(path)
         record = CallRecord(
@@ -185,6 +208,8 @@ class RequestContextMiddleware:
                 started = True
                 record.status = message["status"]
                 message["headers"] = [*message.get("headers", ()), *id_headers]
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
         try:

@@ -12,12 +12,13 @@ vocabulary of the OpenAI and Anthropic error types; a door maps the few kinds it
     │   └── ModelNotFoundError       model_not_found        404, code model_not_found, param model
     ├── RequestTimeoutError          invalid_request_error  408, a body that did not arrive in time
     ├── RequestTooLargeError         request_too_large      413
-    ├── UnsupportedMediaTypeError    invalid_request_error  415, a body that is not JSON
+    ├── UnsupportedMediaTypeError    invalid_request_error  415, a body that is not JSON, or is encoded
     ├── UnprocessableError           invalid_request_error  422
     ├── RateLimitError               rate_limit_error       429 (carries Retry-After)
     │   └── OverloadedError                                 429, the proxy's own concurrency bound
     └── APIError                     api_error              5xx
         ├── UpstreamConnectionError                         502
+        ├── UpstreamInvalidResponseError                    502, Databricks answered with a body that is not JSON
         ├── UpstreamCredentialError                         502, Databricks refused the proxy's own credential
         ├── UpstreamStreamError                             502, Databricks failed inside a started stream
         ├── ShuttingDownError                               503, a stream ended by the proxy's shutdown
@@ -136,6 +137,13 @@ class APIError(ProxyError):
 class UpstreamConnectionError(APIError):
     status = 502
     default_code = "upstream_unreachable"
+
+
+class UpstreamInvalidResponseError(APIError):
+    """Databricks was reached and answered, but with something that is not the JSON it promises."""
+
+    status = 502
+    default_code = "upstream_invalid_response"
 
 
 class UpstreamCredentialError(APIError):

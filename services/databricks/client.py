@@ -17,7 +17,12 @@ import orjson
 
 from services.databricks.errors import from_databricks, transport_error, transport_errors
 from services.databricks.transport import AiohttpTransport
-from services.errors import InvalidRequestError, ProxyError, UpstreamConnectionError, UpstreamCredentialError
+from services.errors import (
+    InvalidRequestError,
+    ProxyError,
+    UpstreamCredentialError,
+    UpstreamInvalidResponseError,
+)
 from services.metrics import Metrics
 from services.settings import Settings
 
@@ -159,7 +164,7 @@ class DatabricksClient:
         except orjson.JSONDecodeError:
             data = None
         if not isinstance(data, dict):
-            raise UpstreamConnectionError("Databricks answered with a body that is not a JSON object.")
+            raise UpstreamInvalidResponseError("Databricks answered with a body that is not a JSON object.")
         return UpstreamAnswer(data, response.headers.get("x-request-id"))
 
     async def open_stream(self, endpoint: str, content: bytes, authorization: str) -> httpx.Response:
@@ -177,7 +182,7 @@ class DatabricksClient:
         try:
             data = orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
-            raise UpstreamConnectionError("Databricks answered with a body that is not JSON.") from exc
+            raise UpstreamInvalidResponseError("Databricks answered with a body that is not JSON.") from exc
         return data if isinstance(data, dict) else {}
 
     async def list_endpoints(self, authorization: str) -> list[dict[str, Any]]:
