@@ -241,7 +241,9 @@ class RequestContextMiddleware:
             label = self.api_keys.label_for(presented) if presented else None
             if label is not None:
                 return label
-        raise AuthenticationError("Invalid or missing API key: send one as 'Authorization: Bearer <key>'.")
+        raise AuthenticationError(
+            "Invalid or missing API key: send one as 'Authorization: Bearer <key>' or as 'x-api-key: <key>'."
+        )
 
     @staticmethod
     async def _send_error(exc: ProxyError, record: CallRecord, dialect: Dialect, send: Send, started: bool) -> None:

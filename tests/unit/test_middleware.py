@@ -121,7 +121,7 @@ async def test_a_missing_key_is_answered_in_the_paths_dialect() -> None:
         openai = await http.post("/v1/things")
         typed = await http.post("/typed/v1/things", headers={"x-api-key": "wrong"})
     assert openai.status_code == typed.status_code == 401
-    message = "Invalid or missing API key: send one as 'Authorization: Bearer <key>'."
+    message = "Invalid or missing API key: send one as 'Authorization: Bearer <key>' or as 'x-api-key: <key>'."
     assert openai.json() == {
         "error": {"message": message, "type": "authentication_error", "param": None, "code": "invalid_api_key"}
     }
