@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, Tag
 
+from models.limits import MAX_CONTENT_PARTS, MAX_MESSAGES, MAX_STOP, MAX_TOOLS
+
 ModelName = Annotated[str, Field(min_length=1, max_length=256, description="Anthropic model id, endpoint or alias")]
 
 
@@ -48,9 +50,9 @@ class OtherImageSource(_Open):
 
 
 ImageSourceParam = Annotated[
-    Annotated[Base64ImageSource, Tag("base64")]
-    | Annotated[UrlImageSource, Tag("url")]
-    | Annotated[OtherImageSource, Tag("other")],
+    Annotated[Base64ImageSource, Tag("<base64>")]
+    | Annotated[UrlImageSource, Tag("<url>")]
+    | Annotated[OtherImageSource, Tag("<other>")],
     Discriminator(lambda v: _tag(v, ("base64", "url"))),
 ]
 
@@ -58,6 +60,18 @@ ImageSourceParam = Annotated[
 class ImageBlockParam(_Open):
     type: Literal["image"]
     source: ImageSourceParam
+    cache_control: CacheControlParam | None = None
+
+
+class DocumentSourceParam(_Open):
+    """``base64`` or ``url`` (PDF), ``text``, ``content``, ``file``: the dialect decides what it can send."""
+
+    type: str
+
+
+class DocumentBlockParam(_Open):
+    type: Literal["document"]
+    source: DocumentSourceParam
     cache_control: CacheControlParam | None = None
 
 
@@ -72,7 +86,7 @@ class ToolUseBlockParam(_Open):
 class ToolResultBlockParam(_Open):
     type: Literal["tool_result"]
     tool_use_id: str = Field(min_length=1)
-    content: str | list[ContentBlockParam] | None = None
+    content: str | Annotated[list[ContentBlockParam], Field(max_length=MAX_CONTENT_PARTS)] | None = None
     is_error: bool | None = None
     cache_control: CacheControlParam | None = None
 
@@ -94,22 +108,25 @@ class OtherBlockParam(_Open):
     type: str
 
 
-_BLOCK_TAGS = ("text", "image", "tool_use", "tool_result", "thinking", "redacted_thinking")
+_BLOCK_TAGS = ("text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking")
 
 
 def _tag(value: Any, known: tuple[str, ...]) -> str:
+    """The union branch of a block by its ``type``. Tags are written ``<type>``, which no field name is, so
+    that validation errors can leave them out of the JSON path they name (``errors.json_path``)."""
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return kind if kind in known else "other"
+    return f"<{kind}>" if kind in known else "<other>"
 
 
 ContentBlockParam = Annotated[
-    Annotated[TextBlockParam, Tag("text")]
-    | Annotated[ImageBlockParam, Tag("image")]
-    | Annotated[ToolUseBlockParam, Tag("tool_use")]
-    | Annotated[ToolResultBlockParam, Tag("tool_result")]
-    | Annotated[ThinkingBlockParam, Tag("thinking")]
-    | Annotated[RedactedThinkingBlockParam, Tag("redacted_thinking")]
-    | Annotated[OtherBlockParam, Tag("other")],
+    Annotated[TextBlockParam, Tag("<text>")]
+    | Annotated[ImageBlockParam, Tag("<image>")]
+    | Annotated[DocumentBlockParam, Tag("<document>")]
+    | Annotated[ToolUseBlockParam, Tag("<tool_use>")]
+    | Annotated[ToolResultBlockParam, Tag("<tool_result>")]
+    | Annotated[ThinkingBlockParam, Tag("<thinking>")]
+    | Annotated[RedactedThinkingBlockParam, Tag("<redacted_thinking>")]
+    | Annotated[OtherBlockParam, Tag("<other>")],
     Discriminator(lambda v: _tag(v, _BLOCK_TAGS)),
 ]
 ToolResultBlockParam.model_rebuild()
@@ -118,7 +135,7 @@ ToolResultBlockParam.model_rebuild()
 class MessageParam(_Open):
     # "system" is what Claude Code sends for mid-conversation system context.
     role: Literal["user", "assistant", "system"]
-    content: str | list[ContentBlockParam]
+    content: str | Annotated[list[ContentBlockParam], Field(max_length=MAX_CONTENT_PARTS)]
 
 
 # --------------------------------------------------------------------------------------------- request
@@ -157,9 +174,9 @@ class MessagesMetadata(_Open):
 
 class _Prompt(_Open):
     model: ModelName
-    messages: Annotated[list[MessageParam], Field(min_length=1)]
-    system: str | list[TextBlockParam] | None = None
-    tools: list[MessagesTool] | None = None
+    messages: Annotated[list[MessageParam], Field(min_length=1, max_length=MAX_MESSAGES)]
+    system: str | Annotated[list[TextBlockParam], Field(max_length=MAX_CONTENT_PARTS)] | None = None
+    tools: Annotated[list[MessagesTool], Field(max_length=MAX_TOOLS)] | None = None
     tool_choice: MessagesToolChoice | None = None
     thinking: ThinkingConfig | None = None
     output_config: MessagesOutputConfig | None = None
@@ -169,7 +186,7 @@ class MessagesRequest(_Prompt):
     """``POST /v1/messages``."""
 
     max_tokens: int = Field(ge=1)
-    stop_sequences: Annotated[list[str], Field(max_length=64)] | None = None
+    stop_sequences: Annotated[list[str], Field(max_length=MAX_STOP)] | None = None
     temperature: float | None = Field(default=None, ge=0, le=1)
     top_p: float | None = Field(default=None, ge=0, le=1)
     top_k: int | None = Field(default=None, ge=0)
@@ -243,6 +260,7 @@ class AnthropicModelInfo(BaseModel):
     id: str
     display_name: str
     created_at: str
+    lifecycle: Literal["active", "deprecated", "retired"] = "active"
 
 
 class AnthropicModelList(BaseModel):

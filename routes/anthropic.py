@@ -26,7 +26,7 @@ from routes.docs import error_responses, post_docs, stream_or_json
 from routes.lean import LeanRoute, needs
 from routes.respond import json_response, respond_json, respond_stream
 from services.dialects.anthropic import answers
-from services.dialects.anthropic.errors import validation_error
+from services.dialects.anthropic.errors import json_path, validation_error
 from services.dialects.anthropic.model_ids import (
     PREFIX,
     endpoint_for,
@@ -41,6 +41,7 @@ from services.dialects.anthropic.tokens import estimate_input_tokens
 from services.errors import (
     AuthenticationError,
     InvalidRequestError,
+    ModelNotFoundError,
     NotFoundError,
     PermissionDeniedError,
     UpstreamCredentialError,
@@ -52,6 +53,12 @@ from services.translate.requests import chat_request
 router = APIRouter(tags=["Anthropic"], route_class=LeanRoute)
 
 ERRORS = error_responses(AnthropicErrorResponse)
+
+
+def models_path(request: Request) -> str:
+    """This door's list of models under the prefix the request came through (``/api/anthropic/v1/models``)."""
+    path = request.url.path
+    return path[: path.index("/v1/") + 4] + "models" if "/v1/" in path else "/anthropic/v1/models"
 
 
 async def endpoint_of(request: Request, model: str) -> str:
@@ -71,7 +78,7 @@ async def endpoint_of(request: Request, model: str) -> str:
     if endpoint is None:
         raise NotFoundError(
             f"The model '{model}' is an Anthropic model id, and no Claude serving endpoint is there to map it to: "
-            "name a serving endpoint (GET /anthropic/v1/models lists them).",
+            f"name a serving endpoint (GET {models_path(request)} lists them).",
             param="model",
             code="model_not_found",
         )
@@ -89,7 +96,7 @@ async def endpoint_of(request: Request, model: str) -> str:
 )
 @needs(label="anthropic/messages")
 async def create_message(request: Request) -> Response:
-    payload = await read_payload(request, MessagesRequest, validation_error)
+    payload = await read_payload(request, MessagesRequest, validation_error, json_path)
     model = payload["model"]
     endpoint = await endpoint_of(request, model)
     translation = to_chat(payload, endpoint)
@@ -105,6 +112,8 @@ async def create_message(request: Request) -> Response:
         normalize = partial(chat_answers.chat_completion, requested_model=model, thinking_blocks=True)
         render = partial(answers.message, model=model, thinking=translation.thinking)
         return await respond_json(request, endpoint, plan, normalize, render)
+    except ModelNotFoundError as exc:
+        raise exc.listed_at(models_path(request)) from None
     finally:
         record.model = model  # the log names the model asked for; ``endpoint`` says what served it
 
@@ -115,9 +124,27 @@ async def create_message(request: Request) -> Response:
 )
 @needs(label="anthropic/count_tokens")
 async def count_tokens(request: Request) -> Response:
-    payload = await read_payload(request, CountTokensRequest, validation_error)
-    await endpoint_of(request, payload["model"])  # an unknown model is a 404, as for messages
+    payload = await read_payload(request, CountTokensRequest, validation_error, json_path)
+    await check_served(request, payload["model"])
     return json_response({"input_tokens": estimate_input_tokens(payload)})
+
+
+async def check_served(request: Request, model: str) -> None:
+    """A 404 for a model ``messages`` would not find (aliases, allow-list, the serving endpoints), without
+    calling it: the endpoint list stands for Databricks' answer when the caller may read it."""
+    services = services_of(request)
+    catalog = services.catalog
+    try:
+        endpoint = catalog.resolve(await endpoint_of(request, model))
+        authorization = upstream_authorization(request, services)
+        try:
+            listed = {m["id"] for m in await catalog.models(authorization)}
+        except (PermissionDeniedError, AuthenticationError, UpstreamCredentialError):
+            return  # no list to tell by: as messages would, let the model be
+        if endpoint not in listed and model not in listed:
+            raise await catalog.not_found(model, authorization)
+    except ModelNotFoundError as exc:
+        raise exc.listed_at(models_path(request)) from None
 
 
 def _limit(value: str | None) -> int:
@@ -149,4 +176,4 @@ async def retrieve_model(model_id: str, request: Request) -> Response:
     for info in model_infos(await services.catalog.chat_models(upstream_authorization(request, services))):
         if info["id"] == model_id:
             return json_response(info)
-    raise NotFoundError(f"The model '{model_id}' is not served here (GET /anthropic/v1/models lists them).")
+    raise NotFoundError(f"The model '{model_id}' is not served here (GET {models_path(request)} lists them).")

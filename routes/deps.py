@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from routes.errors import validation_error
 from routes.identity import user_token_of
-from services.bounds import check_bounds
+from services.bounds import Path, check_bounds, openai_param
 from services.call import CallRecord
 from services.container import Services
 from services.databricks.credentials import user_authorization
@@ -93,8 +93,10 @@ async def read_payload(
     request: Request,
     model: type[BaseModel],
     invalid: Callable[[list[dict[str, Any]]], ProxyError] = validation_error,
+    path_name: Callable[[Path], str] = openai_param,
 ) -> dict[str, Any]:
-    """The JSON body as a dictionary, validated against ``model`` (``invalid`` words the error, naming the field)."""
+    """The JSON body as a dictionary, validated against ``model`` (``invalid`` words the error, naming the field
+    as ``path_name`` writes a path)."""
     _check_json_media_type(request)
     _check_identity_encoding(request)
     settings = services_of(request).settings
@@ -113,7 +115,7 @@ async def read_payload(
         raise InvalidRequestError(f"The request body is not valid JSON: {exc}"[:300], code="invalid_json") from None
     if not isinstance(payload, dict):
         raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
-    check_bounds(payload, model, settings.max_json_depth, settings.max_json_values)
+    check_bounds(payload, model, settings.max_json_depth, settings.max_json_values, path_name)
     try:
         model.model_validate(payload)
     except ValidationError as exc:

@@ -12,11 +12,13 @@ error is known. This walk runs first and stops at the first violation:
 - at most ``max_values`` values inside lists and objects are visited in all, so the walk itself,
   and the validation after it, never do work proportional to a hostile body.
 
-Errors are 400s naming the parameter, worded as OpenAI words them.
+Errors are 400s naming the parameter, worded as OpenAI words them; a door that names fields its own way
+(Anthropic: ``messages.0.content``) passes its ``name`` for a path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -28,7 +30,8 @@ Path = tuple[str | int, ...]
 _ITEM = "[]"
 
 
-def _param(path: Path) -> str:
+def openai_param(path: Path) -> str:
+    """``messages[0].content``."""
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
@@ -69,8 +72,15 @@ def list_limits(model: type[BaseModel]) -> dict[tuple[str, ...], int]:
     return limits
 
 
-def check_bounds(payload: dict[str, Any], model: type[BaseModel], max_depth: int, max_values: int) -> None:
-    """Raise ``InvalidRequestError`` at the first list too long, nesting too deep, or value too many."""
+def check_bounds(
+    payload: dict[str, Any],
+    model: type[BaseModel],
+    max_depth: int,
+    max_values: int,
+    name: Callable[[Path], str] = openai_param,
+) -> None:
+    """Raise ``InvalidRequestError`` at the first list too long, nesting too deep, or value too many
+    (``name`` writes the path of the field)."""
     limits = list_limits(model)
     budget = max_values
     stack: list[tuple[dict[str, Any] | list[Any], Path]] = [(payload, ())]
@@ -78,8 +88,8 @@ def check_bounds(payload: dict[str, Any], model: type[BaseModel], max_depth: int
         value, path = stack.pop()
         if len(path) >= max_depth:
             raise InvalidRequestError(
-                f"Invalid '{_param(path[:8])}...': JSON nested more than {max_depth} levels deep.",
-                param=_param(path[:1]),
+                f"Invalid '{name(path[:8])}...': JSON nested more than {max_depth} levels deep.",
+                param=name(path[:1]),
                 code="invalid_value",
             )
         size = len(value)
@@ -87,17 +97,17 @@ def check_bounds(payload: dict[str, Any], model: type[BaseModel], max_depth: int
             limit = limits.get(_pattern(path))
             if limit is not None and size > limit:
                 raise InvalidRequestError(
-                    f"Invalid '{_param(path)}': array too long. Expected an array with maximum length {limit}, "
+                    f"Invalid '{name(path)}': array too long. Expected an array with maximum length {limit}, "
                     f"but got an array with length {size} instead.",
-                    param=_param(path),
+                    param=name(path),
                     code="array_above_max_length",
                 )
         budget -= size
         if budget < 0:
             raise InvalidRequestError(
-                f"Invalid '{_param(path) or 'body'}': the request holds more than {max_values} values in its "
+                f"Invalid '{name(path) or 'body'}': the request holds more than {max_values} values in its "
                 "arrays and objects.",
-                param=_param(path[:1]) or None,
+                param=name(path[:1]) or None,
                 code="request_too_complex",
             )
         items = value.items() if type(value) is dict else enumerate(value)

@@ -8,6 +8,8 @@ from typing import Any
 import anthropic
 import httpx
 import pytest
+from anthropic.pagination import SyncPage
+from pydantic import TypeAdapter
 
 from tests.e2e.conftest import CLAUDE, LLAMA
 from tests.e2e.harness import E2E_TOKEN, Emulator, Proxy
@@ -159,6 +161,14 @@ def test_count_tokens_and_models(claude: anthropic.Anthropic) -> None:
     assert counted.input_tokens == 13
     ids = [model.id for model in claude.models.list()]
     assert "claude-3-7-sonnet" in ids and LLAMA in ids
+    # The SDK builds its models without validating them: validate the wire against its types here.
+    page = claude.models.with_raw_response.list().http_response.json()
+    listed = TypeAdapter(SyncPage[anthropic.types.ModelInfo]).validate_python(page)
+    assert [m.id for m in listed.data] == ids[: len(listed.data)]
+    for item in page["data"]:
+        assert TypeAdapter(anthropic.types.ModelInfo).validate_python(item).lifecycle == "active"
+    one = claude.models.with_raw_response.retrieve("claude-3-7-sonnet").http_response.json()
+    assert TypeAdapter(anthropic.types.ModelInfo).validate_python(one).id == "claude-3-7-sonnet"
 
 
 @pytest.mark.parametrize(
@@ -190,7 +200,7 @@ def test_bad_input_names_the_field(proxy: Proxy) -> None:
     assert response.status_code == 400
     assert response.json()["error"] == {
         "type": "invalid_request_error",
-        "message": "messages.0.content.0.text.text: Field required",
+        "message": "messages.0.content.0.text: Field required",
     }
 
 

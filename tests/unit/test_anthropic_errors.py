@@ -70,7 +70,7 @@ def errors_of(payload: object) -> list[dict[str, object]]:
         ),
         (
             {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": "text"}]}]},
-            "messages.0.content.0.text.text: Field required",
+            "messages.0.content.0.text: Field required",
         ),
         (
             {"model": "m", "max_tokens": 5, "messages": [{"role": "bot", "content": "x"}]},
@@ -84,7 +84,45 @@ def errors_of(payload: object) -> list[dict[str, object]]:
                     {"role": "assistant", "content": [{"type": "thinking", "thinking": "t"}]},
                 ],
             },
-            "messages.0.content.0.thinking.signature: Field required",
+            "messages.0.content.0.signature: Field required",
+        ),
+        (
+            {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{"text": "x"}]}]},
+            "messages.0.content.0.type: Field required",
+        ),
+        (
+            {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [5]}]},
+            "messages.0.content.0: Input should be an object",
+        ),
+        (
+            {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": 5}]},
+            "messages.0.content: Input should be a string or a list",
+        ),
+        (
+            {
+                "model": "m",
+                "max_tokens": 5,
+                "messages": [
+                    {"role": "assistant", "content": [{"type": "tool_use", "id": "", "name": "f", "input": {}}]}
+                ],
+            },
+            "messages.0.content.0.id: String should have at least 1 character",
+        ),
+        (
+            {
+                "model": "m",
+                "max_tokens": 5,
+                "messages": [{"role": "user", "content": [{"type": "document", "source": "x"}]}],
+            },
+            "messages.0.content.0.source: Input should be an object",
+        ),
+        (
+            {
+                "model": "m",
+                "max_tokens": 5,
+                "messages": [{"role": "user", "content": [{"type": "image", "source": {"type": "url"}}]}],
+            },
+            "messages.0.content.0.source.url: Field required",
         ),
         (
             {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "thinking": {"type": "x"}},

@@ -56,20 +56,29 @@ def test_model_list_and_pages() -> None:
             "id": "claude-3-7-sonnet",
             "display_name": "databricks-claude-3-7-sonnet",
             "created_at": "2024-06-13T00:00:00Z",
+            "lifecycle": "active",
         },
         {
             "type": "model",
             "id": "databricks-claude-3-7-sonnet",
             "display_name": "databricks-claude-3-7-sonnet",
             "created_at": "2024-06-13T00:00:00Z",
+            "lifecycle": "active",
         },
         {
             "type": "model",
             "id": "databricks-meta-llama-3-3-70b-instruct",
             "display_name": "databricks-meta-llama-3-3-70b-instruct",
             "created_at": "2024-06-13T00:00:00Z",
+            "lifecycle": "active",
         },
-        {"type": "model", "id": "my-alias", "display_name": "my-alias", "created_at": "1970-01-01T00:00:00Z"},
+        {
+            "type": "model",
+            "id": "my-alias",
+            "display_name": "my-alias",
+            "created_at": "1970-01-01T00:00:00Z",
+            "lifecycle": "active",
+        },
     ]
     assert model_page(infos) == {
         "data": infos,

@@ -275,7 +275,7 @@ def test_unknown_blocks_are_dropped_and_reported() -> None:
     )
     translation = to_chat(payload, LLAMA)
     assert translation.body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "doc text"}]}]
-    assert translation.dropped == ("document", "search_result", "server_tool_use")
+    assert translation.dropped == ("document source base64", "search_result", "server_tool_use")
 
 
 # ------------------------------------------------------------------------------------------------ thinking policy

@@ -111,15 +111,33 @@ async def test_models_list_in_anthropic_shape() -> None:
     created = "2024-06-13T00:00:00Z"
     assert page == {
         "data": [
-            {"type": "model", "id": "claude-sonnet-4-5", "display_name": SONNET, "created_at": created},
-            {"type": "model", "id": "claude-haiku-4-5", "display_name": HAIKU, "created_at": created},
+            {
+                "type": "model",
+                "id": "claude-sonnet-4-5",
+                "display_name": SONNET,
+                "created_at": created,
+                "lifecycle": "active",
+            },
+            {
+                "type": "model",
+                "id": "claude-haiku-4-5",
+                "display_name": HAIKU,
+                "created_at": created,
+                "lifecycle": "active",
+            },
         ],
         "has_more": True,
         "first_id": "claude-sonnet-4-5",
         "last_id": "claude-haiku-4-5",
     }
     assert (bad.status_code, bad.json()["error"]["type"]) == (400, "invalid_request_error")
-    assert one.json() == {"type": "model", "id": "claude-haiku-4-5", "display_name": HAIKU, "created_at": created}
+    assert one.json() == {
+        "type": "model",
+        "id": "claude-haiku-4-5",
+        "display_name": HAIKU,
+        "created_at": created,
+        "lifecycle": "active",
+    }
     assert (none.status_code, none.json()["error"]["type"]) == (404, "not_found_error")
 
 

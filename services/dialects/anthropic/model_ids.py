@@ -77,7 +77,15 @@ def model_infos(chat_models: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     def add(model_id: str, display: str, created: Any) -> None:
         if model_id not in seen:
             seen.add(model_id)
-            out.append({"type": "model", "id": model_id, "display_name": display, "created_at": _created_at(created)})
+            out.append(
+                {
+                    "type": "model",
+                    "id": model_id,
+                    "display_name": display,
+                    "created_at": _created_at(created),
+                    "lifecycle": "active",  # a listed endpoint serves; the SDK's ModelInfo requires the field
+                }
+            )
 
     for model in chat_models:
         name = model["id"]

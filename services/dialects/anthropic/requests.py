@@ -12,7 +12,11 @@ decoder. Choices that are not obvious:
   order; unsigned ones, which Claude refuses, are left out); other families cannot verify them and get none.
 - ``cache_control`` stays on text blocks for Claude (Databricks honours it) and is dropped elsewhere.
 - Empty text blocks are dropped (Databricks' Claude rejects them); an empty tool result says so.
-- Server tools (Anthropic runs them, Databricks cannot) are dropped and named in ``dropped``.
+- Server tools (Anthropic runs them, Databricks cannot) and blocks the pivot cannot carry (PDF documents,
+  server tool results, ...) are dropped and named in ``dropped`` (the log line notes them); a tool result
+  whose every block was dropped says so to the model rather than "(no output)".
+- A user message left with nothing to send is refused (400 naming ``messages.<i>.content``): Databricks
+  would otherwise answer with an error naming no field, or the model would answer a message it never saw.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from typing import Any
 import orjson
 
 from services.dialects.anthropic.family import Family, Kind, family_of, reasoning_fields, wants_thinking
+from services.errors import InvalidRequestError
 
 EMPTY_TOOL_RESULT = "(no output)"
+UNSENT_TOOL_RESULT = "(the tool's output could not be passed on: {})"
 # Claude Code's first system block is billing metadata for Anthropic, not instructions for a model.
 _BILLING_HEADER = "x-anthropic-billing-header:"
 
@@ -90,51 +96,62 @@ class _Builder:
             if part is not None:
                 self.system.append(part)
 
-    def _parts(self, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _parts(self, blocks: list[dict[str, Any]], where: str = "") -> tuple[list[dict[str, Any]], list[str]]:
+        """The chat parts of the blocks, and what was dropped (``where`` qualifies it for the log)."""
         parts: list[dict[str, Any]] = []
+        dropped: list[str] = []
         for block in blocks:
             kind = block.get("type")
             part: dict[str, Any] | None
+            lost: str | None = None
             if kind == "text":
                 part = _text_part(block, self.claude)
             elif kind == "image":
                 part = _image_part(block)
-                if part is None:
-                    self.drop("image source " + str((block.get("source") or {}).get("type")))
+                lost = None if part else "image source " + str(block["source"].get("type"))
             elif kind == "document":
                 part = _document_text(block)
-                if part is None:
-                    self.drop("document")
+                lost = None if part else "document source " + str(block["source"].get("type"))
             elif kind in ("thinking", "redacted_thinking"):
                 part = None  # only meaningful in assistant turns
             else:
                 part = None
-                self.drop(str(kind))
+                lost = str(kind)
             if part is not None:
                 parts.append(part)
-        return parts
+            elif lost is not None:
+                dropped.append(lost)
+                self.drop(lost + where)
+        return parts, dropped
 
-    def add_user(self, content: Any) -> None:
+    def add_user(self, content: Any, position: int) -> None:
         if isinstance(content, str):
-            if content:
-                self.messages.append({"role": "user", "content": content})
+            if not content:
+                raise _nothing_to_send(position, [])
+            self.messages.append({"role": "user", "content": content})
             return
         rest: list[dict[str, Any]] = []
+        sent = False
         for block in content:
             if block.get("type") == "tool_result":
                 self.messages.append(self._tool_message(block))
+                sent = True
             else:
                 rest.append(block)
-        parts = self._parts(rest)
+        parts, dropped = self._parts(rest)
         if parts:
             self.messages.append({"role": "user", "content": parts})
+        elif not sent:
+            raise _nothing_to_send(position, dropped)
 
     def _tool_message(self, block: dict[str, Any]) -> dict[str, Any]:
         content = block.get("content")
         value: Any
         if isinstance(content, list):
-            parts = self._parts(content)
+            parts, dropped = self._parts(content, " in tool_result")
             value = parts if any(p["type"] != "text" for p in parts) else "\n".join(p["text"] for p in parts)
+            if not value and dropped:
+                value = UNSENT_TOOL_RESULT.format(", ".join(dropped))
         else:
             value = content if isinstance(content, str) else ""
         return {"role": "tool", "tool_call_id": block["tool_use_id"], "content": value or EMPTY_TOOL_RESULT}
@@ -190,6 +207,16 @@ class _Builder:
         return out
 
 
+def _nothing_to_send(position: int, dropped: list[str]) -> InvalidRequestError:
+    field = f"messages.{position}.content"
+    unsent = f" ({', '.join(dropped)} cannot be sent to this model)" if dropped else ""
+    return InvalidRequestError(
+        f"{field}: the message has no content to send{unsent}; send at least one non-empty text, image or "
+        "tool_result block.",
+        param=field,
+    )
+
+
 def _tool_choice(choice: dict[str, Any]) -> Any:
     kind = choice.get("type")
     if kind == "any":
@@ -204,15 +231,19 @@ def to_chat(payload: dict[str, Any], endpoint: str) -> ChatTranslation:
     family = family_of(endpoint)
     builder = _Builder(family)
     builder.add_system(payload.get("system"))
-    for message in payload["messages"]:
+    for position, message in enumerate(payload["messages"]):
         role = message["role"]
         if role == "system":
             builder.add_system(message["content"])
         elif role == "user":
-            builder.add_user(message["content"])
+            builder.add_user(message["content"], position)
         else:
             builder.add_assistant(message["content"])
     messages = builder.messages
+    if not messages:
+        raise InvalidRequestError(
+            "messages: no message has content to send; send at least one user message.", param="messages"
+        )
     if builder.system:
         if builder.claude and any("cache_control" in p for p in builder.system):
             system: Any = builder.system
