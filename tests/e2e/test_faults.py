@@ -43,6 +43,21 @@ def test_stuck_upstream_is_a_504(strict: Proxy) -> None:
     assert time.monotonic() - started < 3
 
 
+def test_an_answer_that_is_not_json_is_an_invalid_response(strict: Proxy) -> None:
+    response = httpx.post(f"{strict.url}/v1/chat/completions", json=_chat("fault-garbage"), timeout=10)
+    assert (response.status_code, response.json()) == (
+        502,
+        {
+            "error": {
+                "message": "Databricks answered with a body that is not a JSON object.",
+                "type": "api_error",
+                "param": None,
+                "code": "upstream_invalid_response",
+            }
+        },
+    )
+
+
 def test_stream_that_stops_sending_ends_with_an_error_event(strict: Proxy) -> None:
     started = time.monotonic()
     with httpx.stream(

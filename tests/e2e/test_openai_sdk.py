@@ -312,6 +312,14 @@ def test_mid_stream_failures_end_with_one_error_event(proxy: Proxy) -> None:
         assert sum(1 for e in events if '"error"' in e) == 1
 
 
+def test_a_served_head_has_no_body_and_a_trailing_slash_is_answered(proxy: Proxy) -> None:
+    got, head = httpx.get(f"{proxy.url}/health", timeout=10), httpx.head(f"{proxy.url}/health", timeout=10)
+    assert (head.status_code, head.content, head.headers["content-length"]) == (200, b"", got.headers["content-length"])
+    body = {"model": LLAMA, "messages": [{"role": "user", "content": "x"}]}
+    slashed = httpx.post(f"{proxy.url}/v1/chat/completions/", json=body, timeout=10)
+    assert slashed.status_code == 200 and slashed.json()["object"] == "chat.completion"
+
+
 def test_request_id_round_trip_and_no_forged_caller(proxy: Proxy, emulator: Emulator) -> None:
     response = httpx.post(
         f"{proxy.url}/v1/chat/completions",
