@@ -203,17 +203,23 @@ class CustomTool(_Open):
     format: dict[str, Any] | None = None
 
 
-class NamespaceTool(_Open):
-    type: Literal["namespace"]
-    name: str = Field(min_length=1, max_length=256)
-    description: str | None = None
-    tools: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_TOOLS)
-
-
 class HostedTool(_Open):
     """web_search, file_search, mcp, image_generation, ...: accepted, never run, noted in the log line."""
 
     type: str = Field(min_length=1)
+
+
+NamespacedTool = Annotated[
+    Annotated[FunctionTool, Tag("type[function]")] | Annotated[HostedTool, Tag("type[other]")],
+    _tag(frozenset({"function"})),
+]
+
+
+class NamespaceTool(_Open):
+    type: Literal["namespace"]
+    name: str = Field(min_length=1, max_length=256)
+    description: str | None = None
+    tools: list[NamespacedTool] = Field(default_factory=list, max_length=MAX_TOOLS)
 
 
 ToolParam = Annotated[
@@ -225,10 +231,20 @@ ToolParam = Annotated[
 ]
 
 
+class AllowedTool(_Open):
+    type: str | None = None
+    name: str | None = None
+    namespace: str | None = None
+
+
 class ToolChoiceObject(_Open):
     """A tool choice naming a tool or a mode; the dialect maps each known ``type`` and refuses the others."""
 
     type: str = Field(min_length=1)
+    name: str | None = None
+    namespace: str | None = None
+    mode: str | None = None
+    tools: Annotated[list[AllowedTool], Field(max_length=MAX_TOOLS)] | None = None
 
 
 ToolChoice = Annotated[

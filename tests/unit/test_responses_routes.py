@@ -31,6 +31,10 @@ TAGGED: list[tuple[str, Any]] = [
     ),
     ("tools[0].type", lambda v: {"input": "hi", "tools": [{"type": v, "name": "f"}]}),
     ("tool_choice.type", lambda v: {"input": "hi", "tool_choice": {"type": v, "name": "f"}}),
+    (
+        "tools[0].tools[0].type",
+        lambda v: {"input": "hi", "tools": [{"type": "namespace", "name": "ns", "tools": [{"type": v, "name": "f"}]}]},
+    ),
 ]
 BAD_TYPES: list[tuple[Any, str]] = [
     ([], "Input should be a valid string"),
@@ -56,6 +60,47 @@ async def test_every_tagged_type_that_is_no_string_is_a_400_naming_it() -> None:
                 response = await client.post("/v1/responses", json={"model": LLAMA, **body(value)})
                 assert (param, value, response.status_code) == (param, value, 400)
                 assert response.json() == invalid(param, f"Invalid value for '{param}': {message}")
+    assert route.call_count == 0
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_tool_choice_and_namespaced_tools_of_the_wrong_shape_are_a_400_naming_the_field() -> None:
+    route = respx.post(INVOCATIONS).mock(return_value=httpx.Response(500))
+    offered = {"type": "function", "name": "f"}
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"tool_choice": {"type": "function", "name": "f", "namespace": {}}}, "tool_choice.namespace", "string"),
+        ({"tool_choice": {"type": "function", "name": ["f"]}}, "tool_choice.name", "string"),
+        (
+            {"tool_choice": {"type": "allowed_tools", "mode": "auto", "tools": [{"name": "f", "namespace": []}]}},
+            "tool_choice.tools[0].namespace",
+            "string",
+        ),
+        ({"tool_choice": {"type": "allowed_tools", "mode": []}}, "tool_choice.mode", "string"),
+        (
+            {"tools": [{"type": "namespace", "name": "ns", "tools": [{"type": "function", "name": {}}]}]},
+            "tools[0].tools[0].name",
+            "string",
+        ),
+        (
+            {
+                "tools": [
+                    {"type": "namespace", "name": "ns", "tools": [{"type": "function", "name": "g", "parameters": []}]}
+                ]
+            },
+            "tools[0].tools[0].parameters",
+            "dictionary",
+        ),
+    ]
+    async with proxy() as client:
+        for extra, param, kind in cases:
+            response = await client.post(
+                "/v1/responses", json={"model": LLAMA, "input": "hi", "tools": [offered], **extra}
+            )
+            assert (response.status_code, response.json()) == (
+                400,
+                invalid(param, f"Invalid value for '{param}': Input should be a valid {kind}"),
+            )
     assert route.call_count == 0
 
 
