@@ -106,6 +106,8 @@ class Proxy(Process):
             "--no-access-log",
             "--http",
             "routes.protocol:BoundedHttpProtocol",  # as app.yaml and scripts/serve run it
+            "--timeout-keep-alive",
+            "15",
             *extra_args,
         ]
         super().__init__(args, env, "proxy")
