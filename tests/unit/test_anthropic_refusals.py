@@ -238,3 +238,33 @@ async def test_the_model_list_is_what_the_sdk_reads() -> None:
     for item in page["data"]:
         TypeAdapter(anthropic.types.ModelInfo).validate_python(item)
     assert TypeAdapter(anthropic.types.ModelInfo).validate_python(one).id == "claude-haiku-4-5"
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_other_404s_point_to_the_list_under_the_requests_prefix() -> None:
+    respx.get(LIST).mock(return_value=httpx.Response(200, json={"endpoints": ENDPOINTS["endpoints"][2:]}))
+    async with proxy() as client:
+        unmapped = await client.post("/api/anthropic/v1/messages", json={**request("Hi"), "model": "claude-opus-4-1"})
+        retrieved = await client.get("/api/anthropic/v1/models/claude-nothing")
+    assert (unmapped.status_code, unmapped.json()) == (
+        404,
+        {
+            "type": "error",
+            "error": {
+                "type": "not_found_error",
+                "message": "The model 'claude-opus-4-1' is an Anthropic model id, and no Claude serving endpoint is "
+                "there to map it to: name a serving endpoint (GET /api/anthropic/v1/models lists them).",
+            },
+        },
+    )
+    assert (retrieved.status_code, retrieved.json()) == (
+        404,
+        {
+            "type": "error",
+            "error": {
+                "type": "not_found_error",
+                "message": "The model 'claude-nothing' is not served here (GET /api/anthropic/v1/models lists them).",
+            },
+        },
+    )
