@@ -139,7 +139,8 @@ def test_command_is_what_the_apps_runtime_can_run(app_config: dict[str, Any]) ->
     assert 0 < grace < SIGTERM_TO_KILL_SECONDS
     # Clients drop idle pooled connections first (httpx after 5 s), so none reuses one the server is closing.
     keep_alive = float(command[command.index("--timeout-keep-alive") + 1])
-    assert keep_alive > httpx.Limits().keepalive_expiry
+    expiry = httpx.Limits().keepalive_expiry
+    assert expiry is not None and keep_alive > expiry
 
 
 def test_env_entries_are_settings(app_config: dict[str, Any], bundle: dict[str, Any]) -> None:
