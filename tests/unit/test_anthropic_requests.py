@@ -249,6 +249,24 @@ def test_tool_choice(choice: dict[str, Any], expected: Any) -> None:
     assert body(base(tools=tools, tool_choice=choice), LLAMA)["tool_choice"] == expected
 
 
+@pytest.mark.parametrize(
+    ("choice", "message"),
+    [
+        ({"type": "tool"}, "tool_choice.name: Field required"),
+        ({"type": "tool", "name": ""}, "tool_choice.name: Field required"),
+        (
+            {"type": "tool", "name": "web_search"},
+            "tool_choice.name: 'web_search' names none of the client tools in tools.",
+        ),
+    ],
+)
+def test_a_tool_choice_naming_no_tool_sent_is_a_400(choice: dict[str, Any], message: str) -> None:
+    tools = [{"name": "f", "input_schema": {"type": "object"}}, {"type": "web_search_20250305", "name": "web_search"}]
+    with pytest.raises(InvalidRequestError) as raised:
+        body(base(tools=tools, tool_choice=choice), LLAMA)
+    assert (raised.value.status, raised.value.message, raised.value.param) == (400, message, "tool_choice.name")
+
+
 def test_tool_choice_without_tools_is_dropped() -> None:
     assert "tool_choice" not in body(base(tool_choice={"type": "any"}), LLAMA)
 

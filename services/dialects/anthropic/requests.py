@@ -217,6 +217,19 @@ def _nothing_to_send(position: int, dropped: list[str]) -> InvalidRequestError:
     )
 
 
+def _check_named_tool(choice: dict[str, Any], tools: list[dict[str, Any]]) -> None:
+    """``{"type": "tool"}`` must name one of the tools sent (else Databricks' error would name no field)."""
+    if choice.get("type") != "tool":
+        return
+    name = choice.get("name")
+    if not name:
+        raise InvalidRequestError("tool_choice.name: Field required", param="tool_choice.name")
+    if all(tool["function"]["name"] != name for tool in tools):
+        raise InvalidRequestError(
+            f"tool_choice.name: '{str(name)[:256]}' names none of the client tools in tools.", param="tool_choice.name"
+        )
+
+
 def _tool_choice(choice: dict[str, Any]) -> Any:
     kind = choice.get("type")
     if kind == "any":
@@ -262,6 +275,7 @@ def to_chat(payload: dict[str, Any], endpoint: str) -> ChatTranslation:
     if tools:
         body["tools"] = tools
         if choice is not None:
+            _check_named_tool(choice, tools)
             body["tool_choice"] = _tool_choice(choice)
             if choice.get("disable_parallel_tool_use"):
                 body["parallel_tool_calls"] = False
