@@ -34,11 +34,6 @@ LLAMA_ANSWER = {
 }
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def request(content: Any, **extra: Any) -> dict[str, Any]:
     return {"model": LLAMA, "max_tokens": 10, "messages": [{"role": "user", "content": content}], **extra}
 

@@ -51,11 +51,6 @@ def messages(**extra: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 @respx.mock
 async def test_anthropic_id_is_mapped_and_the_answer_is_a_message() -> None:

@@ -30,20 +30,15 @@ LLAMA_ANSWER = {
 }
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @asynccontextmanager
-async def proxy(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def proxy(base_url: str = "http://proxy", **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(
         Settings(databricks_host=HOST, log_level="WARNING", upstream_transport="httpx", **settings),
         credentials=UpstreamCredentials.static(HOST, TOKEN),
     )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://proxy") as client:
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
 
 

@@ -15,11 +15,6 @@ from tests.unit.test_app import HOST, INVOCATIONS, LLAMA_ANSWER, chat, proxy
 REFUSED = {"error_code": "UNAUTHENTICATED", "message": "Credential was not sent or was of an unsupported type."}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 @respx.mock
 @pytest.mark.parametrize(

@@ -10,12 +10,6 @@ from services.databricks.catalog import ModelCatalog, endpoint_task, model_objec
 from services.errors import InvalidRequestError, ModelNotFoundError
 from services.settings import Settings
 
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 ENDPOINTS: list[dict[str, Any]] = [
     {"name": "databricks-llama", "task": "llm/v1/chat", "creation_timestamp": 1_718_236_800_000, "creator": "a@b.c"},
     {"name": "team-embed", "task": "llm/v1/embeddings", "creator": "a@b.c"},

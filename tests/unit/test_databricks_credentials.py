@@ -17,11 +17,6 @@ from services.databricks.credentials import (
 from services.settings import Settings
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_static_credentials() -> None:
     credentials = UpstreamCredentials.static("https://h/", "tok")

@@ -16,11 +16,6 @@ from services.databricks.transport import AiohttpTransport, _map
 from services.errors import UpstreamConnectionError, UpstreamTimeoutError
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorServer]:
     with EmulatorServer(EmulatorOptions()) as server:

@@ -43,11 +43,6 @@ TOOLS = [
 USER = [{"role": "user", "content": "hello big world"}]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @asynccontextmanager
 async def emulator(options: EmulatorOptions | None = None) -> AsyncIterator[httpx.AsyncClient]:
     app = create_emulator_app(options or EmulatorOptions())

@@ -3,18 +3,12 @@ wrong route for a model. Each answer says what to do instead, in the OpenAI enve
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
 import httpx
 import pytest
 import respx
 
-from app import create_app
 from services.databricks.catalog import nearest_names
-from services.databricks.credentials import UpstreamCredentials
-from services.settings import Settings
+from tests.unit.test_app import proxy
 
 HOST = "https://dbc-unit.cloud.databricks.com"
 LLAMA = "databricks-meta-llama-3-3-70b-instruct"
@@ -27,23 +21,6 @@ ENDPOINTS = {
         {"name": "databricks-bge-large-en", "task": "llm/v1/embeddings"},
     ]
 }
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@asynccontextmanager
-async def proxy(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        Settings(databricks_host=HOST, log_level="WARNING", upstream_transport="httpx", **settings),
-        credentials=UpstreamCredentials.static(HOST, "dapi-unit-secret"),
-    )
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://proxy") as client:
-            yield client
 
 
 def test_nearest_names_prefers_names_containing_the_typed_one() -> None:

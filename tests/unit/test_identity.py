@@ -20,11 +20,6 @@ KEY = {"Authorization": "Bearer sk-team-a"}
 BEHIND_APPS = {"databricks_app_name": "openai-proxy", "databricks_app_port": 8000}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def sent(route: respx.Route) -> tuple[str, dict[str, Any]]:
     request = route.calls.last.request
     return request.headers["authorization"], orjson.loads(request.content)

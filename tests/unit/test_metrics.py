@@ -15,11 +15,6 @@ from services.metrics import Metrics, ModelLabels
 from tests.unit.test_app import HOST, INVOCATIONS, LLAMA, LLAMA_ANSWER, chat, proxy
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def finished(metrics: Metrics, endpoint: str | None, status: int) -> None:
     record = CallRecord(
         request_id="r", route="/v1/chat/completions", started=time.perf_counter(), label="chat/completions"

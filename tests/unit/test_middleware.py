@@ -93,11 +93,6 @@ async def client(keys: str = "ci:k-1", **settings: Any) -> AsyncIterator[tuple[h
         yield http, records
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_declared_open_route_needs_no_key_and_carries_its_label() -> None:
     async with client() as (http, records):

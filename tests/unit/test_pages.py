@@ -5,20 +5,18 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
 import pytest
 import respx
 
-from app import create_app
 from routes.pages.snippets import WORKSPACE_PLACEHOLDER, snippets
-from services.databricks.credentials import UpstreamCredentials
-from services.settings import Settings
+from tests.unit.test_app import proxy as app_proxy
 
 HOST = "https://dbc-unit.cloud.databricks.com"
+
 LLAMA = "databricks-meta-llama-3-3-70b-instruct"
 CLAUDE = "databricks-claude-sonnet-4-5"
 ENDPOINTS = {
@@ -32,21 +30,9 @@ ENDPOINTS = {
 _URL = re.compile(r"""(?:src|href|url)\s*[=:(]\s*["']?(https?:)?//""", re.IGNORECASE)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@asynccontextmanager
-async def proxy(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        Settings(databricks_host=HOST, log_level="WARNING", upstream_transport="httpx", **settings),
-        credentials=UpstreamCredentials.static(HOST, "dapi-unit-secret"),
-    )
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://proxy.test:8000") as client:
-            yield client
+def proxy(**settings: Any) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    """The app in-process, addressed by a host name and port the pages put into their URLs."""
+    return app_proxy(base_url="http://proxy.test:8000", **settings)
 
 
 @pytest.mark.anyio

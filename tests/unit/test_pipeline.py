@@ -33,11 +33,6 @@ ANSWER = {
 }
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class Upstream:
     """Stands in for the Databricks client: answers per endpoint, records what was sent."""
 

@@ -19,11 +19,6 @@ from services.shutdown import StreamRegistry
 from services.translate.chunks import ChatStream
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class Upstream(httpx.AsyncByteStream):
     def __init__(self, blocks: list[bytes], error: Exception | None = None) -> None:
         self.blocks = blocks

@@ -14,12 +14,6 @@ import respx
 from tests.unit.test_app import HOST, INVOCATIONS, LLAMA, LLAMA_ANSWER, chat, proxy
 from tests.unit.test_chat_validation import openai_error
 
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 ENCODING_REFUSED = "Unsupported Content-Encoding 'gzip': send the request body uncompressed."
 
 

@@ -12,11 +12,6 @@ import respx
 from tests.unit.test_app import INVOCATIONS, LLAMA, LLAMA_ANSWER, proxy
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def invalid(param: str, message: str, code: str | None = "invalid_value") -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
 

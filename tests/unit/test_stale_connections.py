@@ -20,11 +20,6 @@ from services.databricks.transport import AiohttpTransport
 ANSWER = b'{"ok":true}'
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @dataclass
 class Upstream:
     url: str = ""
