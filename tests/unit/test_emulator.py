@@ -93,7 +93,19 @@ async def test_list_endpoints_shape() -> None:
         r = await c.get("/api/2.0/serving-endpoints", headers=AUTH)
     assert r.status_code == 200
     endpoints = {e["name"]: e for e in r.json()["endpoints"]}
-    assert set(endpoints) == {LLAMA, CLAUDE, GPT_OSS, BGE, GTE, MPT, NULL_ID, "custom-sklearn-model"}
+    current = {
+        "databricks-claude-sonnet-4-5",
+        "databricks-claude-opus-4-6",
+        "databricks-claude-haiku-4-5",
+        "databricks-gpt-5-2",
+        "databricks-gpt-5-mini",
+        "databricks-gemini-2-5-pro",
+        "databricks-gemini-2-5-flash",
+        "databricks-gemini-3-pro",
+        "databricks-gpt-oss-20b",
+        "databricks-qwen3-next-80b-a3b-instruct",
+    }
+    assert set(endpoints) == {LLAMA, CLAUDE, GPT_OSS, BGE, GTE, MPT, NULL_ID, "custom-sklearn-model"} | current
     llama = endpoints[LLAMA]
     assert llama["task"] == "llm/v1/chat"
     assert re.fullmatch(r"[0-9a-f]{32}", llama["id"])
