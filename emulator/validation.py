@@ -25,6 +25,7 @@ CHAT_FIELDS = _COMMON | {
     "top_logprobs",
     "reasoning_effort",
     "thinking",
+    "output_config",  # Claude 4.6 and later: adaptive thinking's effort and structured output
 }
 COMPLETIONS_FIELDS = _COMMON | {
     "prompt",

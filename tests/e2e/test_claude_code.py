@@ -89,10 +89,10 @@ def test_answers_a_prompt(claude_runs: dict[str, Run]) -> None:
     assert run.result["result"].startswith("Echo: ") and run.result["result"].endswith("hello from claude code")
     (call,) = run.upstream
     # Claude Code asked for its own default model id; the proxy chose the workspace's Claude endpoint.
-    assert call["path"] == f"/serving-endpoints/{CLAUDE}/invocations"
+    assert call["path"] == "/serving-endpoints/databricks-claude-opus-4-6/invocations"
     body = call["body"]
     assert body["stream"] is True
-    assert body["thinking"] == {"type": "enabled", "budget_tokens": 24576}
+    assert body["thinking"] == {"type": "adaptive"}, body
     assert body["messages"][0]["role"] == "system" and body["messages"][-1]["role"] == "user"
 
 
