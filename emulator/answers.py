@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 
 from emulator.catalog import Style
+from emulator.tool_args import choose_tool
+from emulator.tool_args import tool_arguments as schema_arguments
 
 REASONING_PREFIX = "Thinking about: "
 CLAUDE_TOOL_TEXT = "I'll call the tool."
@@ -108,12 +110,18 @@ def _directed_call(subject: str, tools: list[dict[str, Any]]) -> ToolCallPlan | 
     return ToolCallPlan(name=found.group(1), arguments=orjson.dumps(arguments).decode())
 
 
-def _tool_name(tools: list[dict[str, Any]], tool_choice: Any) -> str:
+def _chosen_call(tools: list[dict[str, Any]], tool_choice: Any, subject: str) -> ToolCallPlan:
+    """The tool ``tool_choice`` forces, else one chosen from the prompt; arguments valid against its schema."""
+    function: dict[str, Any] | None = None
     if isinstance(tool_choice, dict):
         name = (tool_choice.get("function") or {}).get("name")
-        if isinstance(name, str):
-            return name
-    return str(tools[0]["function"]["name"])
+        function = next((t["function"] for t in tools if t["function"]["name"] == name), None)
+    if function is None:
+        function = choose_tool(tools, subject)
+    parameters = function.get("parameters")
+    if isinstance(parameters, dict) and parameters.get("properties"):
+        return ToolCallPlan(name=str(function["name"]), arguments=schema_arguments(function, subject))
+    return ToolCallPlan(name=str(function["name"]), arguments=tool_arguments(subject))
 
 
 def plan_chat(body: dict[str, Any], style: Style) -> ChatPlan:
@@ -135,9 +143,7 @@ def plan_chat(body: dict[str, Any], style: Style) -> ChatPlan:
     prompt_tokens = count_prompt_tokens(messages)
 
     if use_tool:
-        call = _directed_call(subject, tools) or ToolCallPlan(
-            name=_tool_name(tools, tool_choice), arguments=tool_arguments(subject)
-        )
+        call = _directed_call(subject, tools) or _chosen_call(tools, tool_choice, subject)
         words: tuple[str, ...] = tuple(CLAUDE_TOOL_TEXT.split()) if style == "claude" else ()
         return ChatPlan(prompt_tokens, n, reasoning, words, bool(words), "tool_calls", call)
 

@@ -882,7 +882,7 @@ def test_a_prompt_can_direct_the_tool_call() -> None:
     prompt = 'Please call Read with {"file_path": "/tmp/x.txt"}'
     plan = answers.plan_chat({"messages": [{"role": "user", "content": prompt}], "tools": tools}, "llama")
     assert plan.tool_call == answers.ToolCallPlan(name="Read", arguments='{"file_path":"/tmp/x.txt"}')
-    # an unknown tool or broken JSON: the first tool, as without a directive
-    for other in ('call Write with {"a": 1}', "call Read with {broken}"):
+    # an unknown tool: the first tool, as without a directive; broken JSON: the tool the prompt names
+    for other, expected in (('call Write with {"a": 1}', "Agent"), ("call Read with {broken}", "Read")):
         plan = answers.plan_chat({"messages": [{"role": "user", "content": other}], "tools": tools}, "llama")
-        assert plan.tool_call is not None and plan.tool_call.name == "Agent"
+        assert plan.tool_call is not None and plan.tool_call.name == expected
