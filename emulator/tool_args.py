@@ -103,11 +103,13 @@ def value_for(name: str, schema: Any, prompt: str, depth: int = 0) -> Any:
 
 
 def object_for(schema: dict[str, Any], prompt: str, depth: int = 0) -> dict[str, Any]:
-    """Every required property of an object schema, filled; an object with no properties gets ``{}``."""
+    """Every required property of an object schema (else its first), filled; no properties gets ``{}``."""
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         return {}
     required = [name for name in schema.get("required") or [] if name in properties]
+    if not required and properties:
+        required = [next(iter(properties))]  # nothing required: the first property carries the prompt
     return {name: value_for(name, properties[name], prompt, depth) for name in required}
 
 

@@ -102,7 +102,7 @@ def test_tool_call(client: openai.OpenAI) -> None:
     assert message.content is None and message.tool_calls
     call = message.tool_calls[0]
     assert call.function.name == "get_weather"
-    assert json.loads(call.function.arguments) == {"input": "weather in Tokyo"}
+    assert json.loads(call.function.arguments) == {"city": "weather in Tokyo"}
     followup = client.chat.completions.create(
         model=LLAMA,
         messages=[
@@ -126,7 +126,7 @@ def test_tool_call_stream(client: openai.OpenAI) -> None:
     assert len(firsts) == 1 and firsts[0].function and firsts[0].function.name == "get_weather"
     assert all(d.index == 0 for d in deltas)
     arguments = "".join((d.function.arguments or "") for d in deltas if d.function)
-    assert json.loads(arguments) == {"input": "weather"}
+    assert json.loads(arguments) == {"city": "weather"}
     reasons = [c.choices[0].finish_reason for c in chunks if c.choices[0].finish_reason]
     assert reasons == ["tool_calls"]
 
@@ -137,7 +137,7 @@ def test_sdk_stream_helper_accumulates_tool_calls(client: openai.OpenAI) -> None
     ) as stream:
         final = stream.get_final_completion()
     calls = final.choices[0].message.tool_calls
-    assert calls and len(calls) == 1 and json.loads(calls[0].function.arguments) == {"input": "weather"}
+    assert calls and len(calls) == 1 and json.loads(calls[0].function.arguments) == {"city": "weather"}
 
 
 @pytest.mark.parametrize("model", [CLAUDE, GPT_OSS])
