@@ -119,7 +119,7 @@ def _chosen_call(tools: list[dict[str, Any]], tool_choice: Any, subject: str) ->
     if function is None:
         function = choose_tool(tools, subject)
     parameters = function.get("parameters")
-    if isinstance(parameters, dict) and parameters.get("properties"):
+    if isinstance(parameters, dict) and "properties" in parameters:
         return ToolCallPlan(name=str(function["name"]), arguments=schema_arguments(function, subject))
     return ToolCallPlan(name=str(function["name"]), arguments=tool_arguments(subject))
 

@@ -16,8 +16,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 _SHELL_NAMES = frozenset({"cmd", "command", "commands", "argv", "script"})
 _PATH_NAMES = frozenset({"path", "file", "file_path", "filepath", "filename", "dir", "directory", "notebook_path"})
 _MAX_DEPTH = 4
-_VERBS = frozenset({"get", "set", "run", "do", "make"})
-_STOP_WORDS = frozenset({"a", "an", "the", "in", "of", "to", "is", "and", "or", "for", "on", "this", "what", "it"})
+_STOP_WORDS = frozenset({"a", "an", "the", "in", "of", "to", "is", "and", "or", "for", "on", "this", "what", "it", "get", "s"})
 
 
 def _words(text: str) -> set[str]:
@@ -38,9 +37,8 @@ def choose_tool(tools: list[dict[str, Any]], prompt: str) -> dict[str, Any]:
             return function
     best, best_score = functions[0], 0
     for function in functions:
-        named = said & _name_words(str(function["name"])) - _VERBS
-        described = said & _words(str(function.get("description") or "")[:2000]) - _STOP_WORDS
-        score = 3 * len(named) + len(described)
+        offered = _name_words(str(function["name"])) | _words(str(function.get("description") or "")[:4000])
+        score = len(said & offered - _STOP_WORDS)
         if score > best_score:
             best, best_score = function, score
     return best

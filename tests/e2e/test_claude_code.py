@@ -23,6 +23,7 @@ from tests.e2e.harness import Emulator, Proxy
 
 CLAUDE_CODE_DIR = Path(__file__).resolve().parents[1] / "claude_code"
 SECRET = "The secret word is pineapple."
+README_PROMPT = "List the files in this directory"  # the README's example prompt
 
 
 @dataclass
@@ -80,6 +81,7 @@ def claude_runs(
         "plain": run("hello from claude code", ""),
         "tool": run(read, "Read"),
         "gpt-oss": run(read, "Read", ANTHROPIC_MODEL=GPT_OSS),
+        "readme": run(README_PROMPT, "default"),
     }
 
 
@@ -122,3 +124,16 @@ def test_works_on_a_model_of_another_family(claude_runs: dict[str, Run]) -> None
     assert first["body"]["reasoning_effort"] == "high"
     assert not {"thinking", "output_config", "context_management"} & set(first["body"])
     assert second["body"]["messages"][-1]["role"] == "tool"
+
+
+def test_the_readme_prompt_completes_a_tool_turn_with_its_default_tools(claude_runs: dict[str, Run]) -> None:
+    run = claude_runs["readme"]
+    assert (run.result["is_error"], run.result["num_turns"]) == (False, 2), run.result
+    first, second = run.upstream
+    assert len(first["body"]["tools"]) > 3  # Claude Code's whole default tool set was offered
+    assistant, result = second["body"]["messages"][-2:]
+    (call,) = assistant["tool_calls"]
+    assert result["role"] == "tool" and result["tool_call_id"] == call["id"]
+    # the call was valid against the tool Claude Code offered: the tool ran, no validation error came back
+    assert "InputValidationError" not in result["content"] and "tool_use_error" not in result["content"]
+    assert "notes.txt" in result["content"], result["content"]

@@ -47,14 +47,17 @@ class CodexRun:
     requests: list[dict[str, Any]]
 
 
-@pytest.fixture(scope="session")
-def codex_run(proxy: Proxy, emulator: Emulator) -> Iterator[CodexRun]:
+README_PROMPT = "List the files in this directory"  # the README's example prompt
+
+
+def run_codex(proxy: Proxy, emulator: Emulator, prompt: str) -> CodexRun:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node and npm are not installed on this machine")
     binary = CODEX_DIR / "node_modules" / ".bin" / "codex"
     if not binary.exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=CODEX_DIR, check=True, timeout=300)
     with tempfile.TemporaryDirectory(prefix="codex-home-") as home, tempfile.TemporaryDirectory() as work:
+        Path(work, "notes.txt").write_text("notes\n")
         # Claude: the turn's reasoning (with its signature) must come back to Databricks with the tool result.
         Path(home, "config.toml").write_text(CONFIG.format(model=CLAUDE, base_url=f"{proxy.url}/api/v1"))
         env = {
@@ -65,7 +68,7 @@ def codex_run(proxy: Proxy, emulator: Emulator) -> Iterator[CodexRun]:
         }
         emulator.reset()
         done = subprocess.run(
-            [str(binary), "exec", "--json", "--skip-git-repo-check", "--sandbox", "read-only", PROMPT],
+            [str(binary), "exec", "--json", "--skip-git-repo-check", "--sandbox", "read-only", prompt],
             cwd=work,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -75,7 +78,26 @@ def codex_run(proxy: Proxy, emulator: Emulator) -> Iterator[CodexRun]:
         )
         requests = [r for r in emulator.stats()["recent"] if r["path"].endswith("/invocations")]
     events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    yield CodexRun(done.returncode, done.stdout, done.stderr, events, requests)
+    return CodexRun(done.returncode, done.stdout, done.stderr, events, requests)
+
+
+@pytest.fixture(scope="session")
+def codex_run(proxy: Proxy, emulator: Emulator) -> Iterator[CodexRun]:
+    yield run_codex(proxy, emulator, PROMPT)
+
+
+def test_the_readme_prompt_completes_a_tool_turn(proxy: Proxy, emulator: Emulator) -> None:
+    run = run_codex(proxy, emulator, README_PROMPT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "turn.completed" in [event.get("type") for event in run.events], run.stdout[-3000:]
+    commands = [
+        event["item"]
+        for event in run.events
+        if event.get("type") == "item.completed" and event["item"].get("type") == "command_execution"
+    ]
+    # a command the emulator built from the tool's schema ran (no "missing field `cmd`")
+    assert len(commands) == 1 and commands[0]["exit_code"] == 0, run.stdout[-3000:]
+    assert "notes.txt" in commands[0]["aggregated_output"]
 
 
 def test_codex_completes_a_turn_with_a_tool_call(codex_run: CodexRun) -> None:

@@ -215,6 +215,29 @@ def test_agents_sdk_default_model_runs_an_agent_with_one_tool(proxy: Proxy, emul
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "tool"]
 
 
+def test_agents_sdk_readme_example_runs_its_tool(proxy: Proxy, emulator: Emulator) -> None:
+    """The README's Agents SDK example as written (its prompt, a Claude endpoint): the tool runs, no tool error."""
+    import agents
+
+    agents.set_tracing_disabled(True)
+
+    @agents.function_tool
+    def get_weather(city: str) -> str:
+        return f"sunny in {city}"
+
+    async def run() -> Any:
+        async with openai.AsyncOpenAI(base_url=f"{proxy.url}/api/v1", api_key="sk-agents", max_retries=0) as client:
+            agent = agents.Agent(name="weather", tools=[get_weather], model=CLAUDE)
+            config = agents.RunConfig(model_provider=agents.OpenAIProvider(openai_client=client))
+            return await agents.Runner.run(agent, "Weather in Lisbon?", run_config=config)
+
+    result = asyncio.run(run())
+    assert "sunny in" in result.final_output and "error" not in result.final_output.lower(), result.final_output
+    tool_message = last_body(emulator)["messages"][-1]
+    assert tool_message["role"] == "tool" and tool_message["content"].startswith("sunny in")
+
+
+
 def test_errors_before_the_first_byte_are_openai_errors_with_their_status(client: openai.OpenAI, proxy: Proxy) -> None:
     with pytest.raises(openai.RateLimitError) as caught:
         client.responses.create(model="fault-status-429", input="x", stream=True)

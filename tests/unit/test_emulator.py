@@ -36,7 +36,7 @@ UNAUTHORIZED = b'{"error_code":401,"message":"Credential was not sent or was of 
 TOOLS = [
     {
         "type": "function",
-        "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}},
+        "function": {"name": "get_weather", "parameters": {"type": "object"}},
     },
     {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}},
 ]
