@@ -16,6 +16,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 _SHELL_NAMES = frozenset({"cmd", "command", "commands", "argv", "script"})
 _PATH_NAMES = frozenset({"path", "file", "file_path", "filepath", "filename", "dir", "directory", "notebook_path"})
 _MAX_DEPTH = 4
+# Agents wrap context of their own in tags (Claude Code's ``<system-reminder>`` names its tools): not the user's words.
+_TAGGED = re.compile(r"<([a-z][\w-]*)>.*?</\1>", re.DOTALL)
 _STOP_WORDS = frozenset({"a", "an", "the", "in", "of", "to", "is", "and", "or", "for", "on", "this", "what", "it", "get", "s"})
 
 
@@ -28,13 +30,23 @@ def _name_words(name: str) -> set[str]:
     return _words(split)
 
 
+def _runs_commands(function: dict[str, Any]) -> bool:
+    parameters = function.get("parameters")
+    required = parameters.get("required") if isinstance(parameters, dict) else None
+    return isinstance(required, list) and any(str(name).lower() in _SHELL_NAMES for name in required)
+
+
 def choose_tool(tools: list[dict[str, Any]], prompt: str) -> dict[str, Any]:
-    """The tool the prompt names, else the one whose name and description share most words with it, else the first."""
+    """The tool the prompt names; else a shell tool (a coding agent's most general one, run with ``ls``); else the
+    tool whose name and description share most words with the prompt; else the first."""
     functions = [tool["function"] for tool in tools]
-    said = _words(prompt)
+    said = _words(_TAGGED.sub(" ", prompt))
     for function in functions:
         if str(function["name"]).lower() in said or _name_words(str(function["name"])) <= said:
             return function
+    shell = next((function for function in functions if _runs_commands(function)), None)
+    if shell is not None:
+        return shell
     best, best_score = functions[0], 0
     for function in functions:
         offered = _name_words(str(function["name"])) | _words(str(function.get("description") or "")[:4000])

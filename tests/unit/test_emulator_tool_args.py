@@ -68,13 +68,17 @@ WEATHER = tool(
 
 def test_the_tool_the_prompt_names_is_chosen() -> None:
     assert choose_tool([TASK, BASH, GLOB], "Use Glob to find the Python files")["name"] == "Glob"
+    assert choose_tool([TASK, BASH], "Launch a task")["name"] == "Task"
+    reminder = "<system-reminder>Use the Task tool often</system-reminder>List the files"
+    assert choose_tool([TASK, BASH], reminder)["name"] == "Bash"
     assert choose_tool([EXEC], "What is here?")["name"] == "exec_command"
     assert choose_tool([TASK, WEATHER], "What's the weather in Lisbon?")["name"] == "get_weather"
 
 
-def test_else_the_tool_whose_description_matches_else_the_first() -> None:
-    assert choose_tool([TASK, BASH], "List the files in this directory")["name"] == "Bash"
-    assert choose_tool([TASK, BASH], "Hello")["name"] == "Task"
+def test_else_a_shell_tool_else_the_tool_whose_description_matches_else_the_first() -> None:
+    assert choose_tool([TASK, GLOB, BASH], "List the files in this directory")["name"] == "Bash"
+    assert choose_tool([TASK, GLOB], "Match a file pattern")["name"] == "Glob"
+    assert choose_tool([TASK, GLOB], "Hello")["name"] == "Task"
 
 
 def test_required_properties_are_filled_by_type_and_name() -> None:
