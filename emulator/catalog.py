@@ -1,13 +1,16 @@
 """Endpoint table of the Databricks emulator.
 
-Normal endpoints are listed by the management API; fault endpoints (``fault-*``) are resolved from their
-name on the fly, are invocable but never listed.
+Normal endpoints mirror a workspace's current pay-per-token catalogue and are listed by the management API. Test
+fixtures (retired names and odd shapes the tests need) and fault endpoints (``fault-*``, resolved from their name
+on the fly, invocable but never listed) exist only with ``EMULATOR_FIXTURES=1``, which the test suites set, so the
+model list and the playground a user sees hold only real names.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -203,7 +206,15 @@ _NORMAL: tuple[Endpoint, ...] = (
     ),
 )
 
+FIXTURE_NAMES = frozenset(
+    {"databricks-claude-3-7-sonnet", "emulator-null-id-chat", "databricks-mpt-7b-instruct", "custom-sklearn-model"}
+)
 NORMAL_ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in _NORMAL}
+
+
+def fixtures_enabled() -> bool:
+    """Whether the test fixtures exist (read per call, so a test can switch them on after import)."""
+    return os.environ.get("EMULATOR_FIXTURES", "").strip().lower() in {"1", "true", "yes", "on"}
 
 _FAULT_RE = re.compile(
     r"fault-(?:(status)-(\d{3})|(external-400)|(delay)-(\d{1,7})|(cut)-(\d{1,5})|(hang-after)-(\d{1,5})"
@@ -236,9 +247,9 @@ def _fault_endpoint(name: str) -> Endpoint | None:
 def lookup(name: str) -> Endpoint | None:
     """Return the endpoint (normal or fault) invocable under ``name``, or None."""
     endpoint = NORMAL_ENDPOINTS.get(name)
-    if endpoint is not None:
+    if endpoint is not None and (name not in FIXTURE_NAMES or fixtures_enabled()):
         return endpoint
-    if name.startswith("fault-"):
+    if name.startswith("fault-") and fixtures_enabled():
         return _fault_endpoint(name)
     return None
 
@@ -286,4 +297,5 @@ def describe(endpoint: Endpoint) -> dict[str, Any]:
 
 
 def listed_endpoints() -> list[Endpoint]:
-    return list(_NORMAL)
+    fixtures = fixtures_enabled()
+    return [e for e in _NORMAL if fixtures or e.name not in FIXTURE_NAMES]

@@ -125,3 +125,16 @@ def test_a_chat_request_gets_a_call_valid_for_the_offered_tool() -> None:
     plan = answers.plan_chat(forced, "llama")
     assert plan.tool_call is not None and plan.tool_call.name == "Task"
     assert set(json.loads(plan.tool_call.arguments)) == {"description", "prompt"}
+
+
+def test_test_fixtures_exist_only_when_switched_on(monkeypatch: Any) -> None:
+    from emulator import catalog
+
+    monkeypatch.delenv("EMULATOR_FIXTURES", raising=False)
+    listed = {endpoint.name for endpoint in catalog.listed_endpoints()}
+    assert not listed & catalog.FIXTURE_NAMES
+    assert {"databricks-claude-sonnet-4-5", "databricks-gpt-5-2", "databricks-gemini-2-5-pro"} <= listed
+    assert catalog.lookup("emulator-null-id-chat") is None and catalog.lookup("fault-status-500") is None
+    monkeypatch.setenv("EMULATOR_FIXTURES", "1")
+    assert catalog.FIXTURE_NAMES <= {endpoint.name for endpoint in catalog.listed_endpoints()}
+    assert catalog.lookup("fault-status-500") is not None
