@@ -16,9 +16,16 @@ _WORD = re.compile(r"[a-z0-9]+")
 _SHELL_NAMES = frozenset({"cmd", "command", "commands", "argv", "script"})
 _PATH_NAMES = frozenset({"path", "file", "file_path", "filepath", "filename", "dir", "directory", "notebook_path"})
 _MAX_DEPTH = 4
+_MAX_ITEMS = 16
+_MAX_LENGTH = 4096
 # Agents wrap context of their own in tags (Claude Code's ``<system-reminder>`` names its tools): not the user's words.
 _TAGGED = re.compile(r"<([a-z][\w-]*)>.*?</\1>", re.DOTALL)
 _STOP_WORDS = frozenset({"a", "an", "the", "in", "of", "to", "is", "and", "or", "for", "on", "this", "what", "it", "get", "s"})
+
+
+def _bounded(value: Any, low: int, high: int) -> int:
+    """A schema's size keyword, kept within what a hostile schema may cost."""
+    return min(max(value, low), high) if isinstance(value, int) else low
 
 
 def _words(text: str) -> set[str]:
@@ -39,7 +46,7 @@ def _runs_commands(function: dict[str, Any]) -> bool:
 def choose_tool(tools: list[dict[str, Any]], prompt: str) -> dict[str, Any]:
     """The tool the prompt names; else a shell tool (a coding agent's most general one, run with ``ls``); else the
     tool whose name and description share most words with the prompt; else the first."""
-    functions = [tool["function"] for tool in tools]
+    functions: list[dict[str, Any]] = [tool["function"] for tool in tools]
     said = _words(_TAGGED.sub(" ", prompt))
     for function in functions:
         if str(function["name"]).lower() in said or _name_words(str(function["name"])) <= said:
@@ -73,7 +80,7 @@ def _string_value(name: str, schema: dict[str, Any], prompt: str) -> str:
         return "README.md"
     if key in {"pattern", "glob"}:
         return "*"
-    minimum = int(schema.get("minLength") or 0)
+    minimum = _bounded(schema.get("minLength"), 0, _MAX_LENGTH)
     text = prompt.strip() or "x"
     return (text * (minimum // len(text) + 1))[: max(minimum, len(text))]
 
@@ -102,10 +109,11 @@ def value_for(name: str, schema: Any, prompt: str, depth: int = 0) -> Any:
         item = value_for(name, schema.get("items"), prompt, depth + 1)
         if name.lower() in _SHELL_NAMES and isinstance(item, str):
             return ["ls"]
-        return [item] * max(1, int(schema.get("minItems") or 1))
+        return [item] * _bounded(schema.get("minItems"), 1, _MAX_ITEMS)
     if kind in {"integer", "number"}:
         low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
-        value = max(1, int(low) + (1 if "exclusiveMinimum" in schema else 0))
+        low = int(low) if isinstance(low, int | float) and abs(low) < 1e15 else 0
+        value = max(1, low + (1 if "exclusiveMinimum" in schema else 0))
         return value if kind == "integer" else float(value)
     if kind == "boolean":
         return False

@@ -22,6 +22,7 @@ from routes.pages.snippets import (
     DEFAULT_CHAT_MODEL,
     DEFAULT_CLAUDE_MODEL,
     WORKSPACE_PLACEHOLDER,
+    Auth,
     Door,
     Snippet,
     doors,
@@ -30,6 +31,7 @@ from routes.pages.snippets import (
 )
 from services.container import Services
 from services.errors import ProxyError
+from services.settings import Settings
 
 router = APIRouter(include_in_schema=False, route_class=LeanRoute)
 
@@ -130,6 +132,13 @@ def _upstream_text(services: Services, error: str | None) -> tuple[str, str]:
     return f"{where}, not answering: {error}", "state bad"
 
 
+def snippet_auth(settings: Settings) -> Auth:
+    """How a caller reaches this app: a Databricks OAuth token behind Apps, else its API key, else nothing."""
+    if behind_apps_gateway(settings):
+        return "oauth"
+    return "key" if settings.api_keys else "none"
+
+
 @router.get("/")
 @needs(key=False, label="page")
 async def front_page(request: Request) -> Response:
@@ -159,7 +168,7 @@ async def front_page(request: Request) -> Response:
     workspace = WORKSPACE_PLACEHOLDER
     if services.upstream == "databricks" and behind_apps_gateway(settings):
         workspace = plain_name(services.credentials.host, WORKSPACE_PLACEHOLDER)
-    tabs, panels = _panels(snippets(url, workspace, chat_model, claude_model))
+    tabs, panels = _panels(snippets(url, workspace, chat_model, claude_model, snippet_auth(settings)))
     who = gateway_identity(request, settings)
     if who is not None:
         identity = f"Signed in as <strong>{escape(who)}</strong>."

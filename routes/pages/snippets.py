@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 WORKSPACE_PLACEHOLDER = "https://<workspace-host>"
 DEFAULT_CHAT_MODEL = "databricks-meta-llama-3-3-70b-instruct"
@@ -64,42 +65,67 @@ def token_command(workspace: str) -> str:
     return _CLI_BEARER_COMMAND.format(workspace=workspace)
 
 
-_AUTH_CLASS = '''class DatabricksAuth(httpx.Auth):
-    """A current OAuth token on every request: databricks-sdk refreshes it before it expires."""
+Auth = Literal["oauth", "key", "none"]
+# The variable the key-mode snippets read the client's key from (one key; the server's list is PROXY_API_KEYS).
+KEY_VARIABLE = "DATABRICKS_PROXY_KEY"
 
-    def auth_flow(self, request):
-        request.headers.update(config.authenticate())
-        yield request'''
+_REFRESHING_KEY_FUNCTION = '''def databricks_token() -> str:
+    """A current OAuth token: databricks-sdk refreshes it before it expires."""
+    return config.authenticate()["Authorization"].removeprefix("Bearer ")'''
 
 
-def snippets(app_url: str, workspace: str, chat_model: str, claude_model: str) -> list[Snippet]:
-    base = f"{app_url}/api/v1"
-    python = f'''# pip install openai databricks-sdk
-import httpx
+def _python_client(auth: Auth, *, install: str, imports: str, login_note: str) -> tuple[str, str]:
+    """The install line and imports + credentials header of a Python snippet, and the ``api_key=`` value."""
+    if auth == "oauth":
+        head = f"""# pip install {install} databricks-sdk
 from databricks.sdk.core import Config
-from openai import OpenAI
+{imports}
 
-# Your Databricks login (run `databricks auth login --host {workspace}` once).
-config = Config(host="{workspace}")
-
-
-{_AUTH_CLASS}
+{login_note}
 
 
-client = OpenAI(
-    base_url="{base}",
-    api_key="unused",  # DatabricksAuth sends the Authorization header
-    http_client=httpx.Client(auth=DatabricksAuth()),
-)
+{_REFRESHING_KEY_FUNCTION}
+
+
+"""
+        return head, "databricks_token"  # the SDK calls it before each request
+    if auth == "key":
+        return f"# pip install {install}\nimport os\n\n{imports}\n\n", f'os.environ["{KEY_VARIABLE}"]'
+    return f"# pip install {install}\n{imports}\n\n", '"not-needed"'
+
+
+_PYTHON_NOTES = {
+    "oauth": "The OpenAI SDK with a token that refreshes itself (api_key takes a function).",
+    "key": f"The OpenAI SDK with this app's API key, from {KEY_VARIABLE}.",
+    "none": "The OpenAI SDK; this app asks for no key.",
+}
+_CURL_NOTES = {
+    "oauth": "A token from the Databricks CLI (valid for about an hour).",
+    "key": f"This app's API key, from {KEY_VARIABLE}.",
+    "none": "No key needed here.",
+}
+
+
+def snippets(app_url: str, workspace: str, chat_model: str, claude_model: str, auth: Auth = "oauth") -> list[Snippet]:
+    """The set-up snippets for how this app is reached: ``oauth`` behind Databricks Apps (a refreshing Databricks
+    token), ``key`` when the app has API keys (``PROXY_API_KEYS``), ``none`` when it asks for nothing (a laptop
+    run, the emulator)."""
+    base = f"{app_url}/api/v1"
+    login = (
+        f"# Your Databricks login (run `databricks auth login --host {workspace}` once).\n"
+        f'config = Config(host="{workspace}")'
+    )
+    head, api_key = _python_client(auth, install="openai", imports="from openai import OpenAI", login_note=login)
+    python = f'''{head}client = OpenAI(base_url="{base}", api_key={api_key})
 answer = client.chat.completions.create(
     model="{chat_model}",
     messages=[{{"role": "user", "content": "Say hello in one sentence."}}],
 )
 print(answer.choices[0].message.content)
 '''
-    node = f'''// npm install openai   (Node 20+, ES module)
-import OpenAI from "openai";
-import {{ execFile }} from "node:child_process";
+    if auth == "oauth":
+        node_key = "databricksToken"
+        node_head = f'''import {{ execFile }} from "node:child_process";
 import {{ promisify }} from "node:util";
 
 const run = promisify(execFile);
@@ -113,8 +139,14 @@ async function databricksToken() {{
   cached = {{ token: access_token, expires: Date.parse(expiry) }};
   return access_token;
 }}
-
-const client = new OpenAI({{ baseURL: "{base}", apiKey: databricksToken }});
+'''
+    else:
+        node_key = f"process.env.{KEY_VARIABLE}" if auth == "key" else '"not-needed"'
+        node_head = ""
+    node = f'''// npm install openai   (Node 20+, ES module)
+import OpenAI from "openai";
+{node_head}
+const client = new OpenAI({{ baseURL: "{base}", apiKey: {node_key} }});
 const stream = await client.chat.completions.create({{
   model: "{chat_model}",
   messages: [{{ role: "user", content: "Count to five." }}],
@@ -123,35 +155,38 @@ const stream = await client.chat.completions.create({{
 for await (const chunk of stream) process.stdout.write(chunk.choices[0]?.delta?.content ?? "");
 '''
     body = json.dumps({"model": chat_model, "messages": [{"role": "user", "content": "Say hello in one sentence."}]})
-    curl = f"""TOKEN=$({token_command(workspace)})
+    if auth == "oauth":
+        curl_head, header = f"TOKEN=$({token_command(workspace)})\n\n", ' -H "Authorization: Bearer $TOKEN"'
+    elif auth == "key":
+        curl_head, header = "", f' -H "Authorization: Bearer ${KEY_VARIABLE}"'
+    else:
+        curl_head, header = "", ""
+    curl = f"""{curl_head}curl -sS {base}/models{header}
 
-curl -sS {base}/models -H "Authorization: Bearer $TOKEN"
-
-curl -sS {base}/chat/completions \\
-  -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\
+curl -sS {base}/chat/completions{header} -H "Content-Type: application/json" \\
   -d '{body}'
 """
-    langchain = f'''# pip install langchain-openai databricks-sdk
-import httpx
-from databricks.sdk.core import Config
-from langchain_openai import ChatOpenAI
-
-config = Config(host="{workspace}")
-
-
-{_AUTH_CLASS}
-
-
-llm = ChatOpenAI(
-    base_url="{base}",
-    api_key="unused",
-    model="{chat_model}",
-    http_client=httpx.Client(auth=DatabricksAuth()),
-    http_async_client=httpx.AsyncClient(auth=DatabricksAuth()),
-)
+    head, api_key = _python_client(
+        auth, install="langchain-openai", imports="from langchain_openai import ChatOpenAI", login_note=login
+    )
+    langchain = f'''{head}llm = ChatOpenAI(base_url="{base}", api_key={api_key}, model="{chat_model}")
 print(llm.invoke("Say hello in one sentence.").content)
 '''
-    command_args = json.dumps(["-c", token_command(workspace)])
+    if auth == "oauth":
+        command_args = json.dumps(["-c", token_command(workspace)])
+        codex_auth = f"""
+# Codex runs this for a bearer token and runs it again every 5 minutes (and after a 401).
+[model_providers.databricks.auth]
+command = "sh"
+args = {command_args}
+refresh_interval_ms = 300000
+"""
+    elif auth == "key":
+        codex_auth = (
+            f'env_key = "{KEY_VARIABLE}"  # export {KEY_VARIABLE}=<your key> first; Codex refuses to start without it\n'
+        )
+    else:
+        codex_auth = ""
     codex = f'''# ~/.codex/config.toml
 model = "{chat_model}"
 model_provider = "databricks"
@@ -160,28 +195,25 @@ model_provider = "databricks"
 name = "Databricks Model Serving"
 base_url = "{base}"
 wire_api = "responses"
-
-# Codex runs this for a bearer token and runs it again every 5 minutes (and after a 401).
-[model_providers.databricks.auth]
-command = "sh"
-args = {command_args}
-refresh_interval_ms = 300000
-'''
-    claude_settings = {
-        "apiKeyHelper": token_command(workspace),
-        "env": {
-            "ANTHROPIC_BASE_URL": f"{app_url}/api/anthropic",
-            "ANTHROPIC_MODEL": claude_model,
-            "ANTHROPIC_DEFAULT_HAIKU_MODEL": claude_model,
-            "CLAUDE_CODE_API_KEY_HELPER_TTL_MS": "1800000",
-        },
+{codex_auth}'''
+    claude_env = {
+        "ANTHROPIC_BASE_URL": f"{app_url}/api/anthropic",
+        "ANTHROPIC_MODEL": claude_model,
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": claude_model,
     }
+    claude_settings: dict[str, object]
+    if auth == "oauth":
+        claude_env["CLAUDE_CODE_API_KEY_HELPER_TTL_MS"] = "1800000"
+        claude_settings = {"apiKeyHelper": token_command(workspace), "env": claude_env}
+    elif auth == "key":
+        claude_settings = {"apiKeyHelper": f"printenv {KEY_VARIABLE}", "env": claude_env}
+    else:
+        claude_settings = {"env": {**claude_env, "ANTHROPIC_AUTH_TOKEN": "not-needed"}}
     claude = json.dumps(claude_settings, indent=2) + "\n"
     m2m = f'''# For jobs and services: a Databricks service principal with CAN USE on this app.
 # pip install openai databricks-sdk
 import os
 
-import httpx
 from databricks.sdk.core import Config
 from openai import OpenAI
 
@@ -192,14 +224,14 @@ config = Config(
 )
 
 
-{_AUTH_CLASS}
+{_REFRESHING_KEY_FUNCTION}
 
 
-client = OpenAI(base_url="{base}", api_key="unused", http_client=httpx.Client(auth=DatabricksAuth()))
-print(client.models.list())
+client = OpenAI(base_url="{base}", api_key=databricks_token)
+print([model.id for model in client.models.list()])
 '''
     return [
-        Snippet("python", "OpenAI Python", "The OpenAI SDK with a token that refreshes itself.", "python", python),
+        Snippet("python", "OpenAI Python", _PYTHON_NOTES[auth], "python", python),
         Snippet(
             "node",
             "OpenAI Node",
@@ -207,7 +239,7 @@ print(client.models.list())
             "javascript",
             node,
         ),
-        Snippet("curl", "curl", "A token from the Databricks CLI (valid for about an hour).", "bash", curl),
+        Snippet("curl", "curl", _CURL_NOTES[auth], "bash", curl),
         Snippet("langchain", "LangChain", "ChatOpenAI pointed at this app, sync and async.", "python", langchain),
         Snippet("codex", "Codex CLI", "Codex over the Responses API; Codex fetches its own token.", "toml", codex),
         Snippet(
@@ -217,5 +249,8 @@ print(client.models.list())
             "json",
             claude,
         ),
-        Snippet("m2m", "Service principal", "Machine-to-machine OAuth for automation.", "python", m2m),
-    ]
+    ] + (
+        [Snippet("m2m", "Service principal", "Machine-to-machine OAuth for automation.", "python", m2m)]
+        if auth == "oauth"
+        else []
+    )
