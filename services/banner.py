@@ -12,6 +12,8 @@ import logging
 import sys
 from typing import TextIO
 
+from services.doors import door_urls
+
 _RULE = "=" * 72
 EMULATOR_THREAD_PREFIX = "databricks-emulator"
 _RUNNING = "Uvicorn running on "
@@ -20,7 +22,7 @@ BANNER = (
     f"\n{_RULE}\n"
     "NO DATABRICKS WORKSPACE CONFIGURED: answers come from the BUILT-IN EMULATOR\n"
     "(canned echo answers, not a model). Point clients at this proxy: the address on\n"
-    "uvicorn's 'running on' line, with /v1 (the front page is at /).\n"
+    "uvicorn's 'running on' line, with the door's prefix (below; the front page is at /).\n"
     "Set DATABRICKS_HOST and DATABRICKS_TOKEN (or client credentials / a profile)\n"
     f"to use Databricks Model Serving.\n{_RULE}\n"
 )
@@ -51,7 +53,7 @@ class EmulatorTerminal(logging.Filter):
                 self.announced = True
                 base = client_url(str(args[0]), str(args[1]), args[2])
                 out = self.out or sys.stderr
-                out.write(f"Built-in emulator mode: OpenAI base URL {base}/v1, front page {base}/\n")
+                out.write(f"Built-in emulator mode: {door_urls(base)}, front page {base}/\n")
         return True
 
 

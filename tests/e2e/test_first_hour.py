@@ -17,7 +17,8 @@ def test_emulator_mode_names_the_proxys_url_and_keeps_uvicorns_running_line() ->
     finally:
         proxy.stop()
     assert "NO DATABRICKS WORKSPACE CONFIGURED" in output
-    assert f"OpenAI base URL {proxy.url}/v1, front page {proxy.url}/" in output
+    assert f"OpenAI base URL {proxy.url}/v1, Anthropic base URL {proxy.url}/anthropic" in output
+    assert f"Gemini base URL {proxy.url}/gemini, front page {proxy.url}/" in output
     # uvicorn's own line is there, once: the emulator's server (another port) says nothing on this terminal.
     assert output.count("Uvicorn running on") == 1
     assert f"Uvicorn running on {proxy.url}" in output
