@@ -6,13 +6,18 @@ OpenAI envelope), so the request schemas are added to ``/openapi.json`` here.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.routing import BaseRoute
 
 from models.openai import ErrorResponse
+from routes.lean import needs_of
 
 _REF = "#/components/schemas/{model}"
 _BODIES: dict[str, type[BaseModel]] = {}
@@ -83,6 +88,51 @@ def post_docs(
     }
 
 
+# How a client may send its key; /docs offers both under "Authorize" (OpenAI clients send a bearer token, Anthropic
+# clients x-api-key). Behind Databricks Apps the bearer token is a Databricks OAuth token.
+SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key from PROXY_API_KEYS, or behind Databricks Apps a Databricks OAuth token",
+    },
+    "x-api-key": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+        "description": "The same key, as Anthropic sends it",
+    },
+}
+
+
+_CONVERTOR = re.compile(r"\{(\w+):[^}]+\}")
+
+
+def _api_routes(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, APIRoute]]:
+    """Every APIRoute with its full path, through included routers."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield prefix + route.path, route
+        nested = getattr(route, "original_router", None)
+        if nested is not None:
+            context = getattr(route, "include_context", None)
+            yield from _api_routes(nested.routes, prefix + str(getattr(context, "prefix", "")))
+
+
+def _declare_keys(schema: dict[str, Any], app: FastAPI) -> None:
+    """The security schemes, and on every operation that takes a key, either scheme."""
+    schema["components"]["securitySchemes"] = SECURITY_SCHEMES
+    paths: dict[str, dict[str, Any]] = schema.get("paths", {})
+    for full_path, route in _api_routes(app.routes):
+        path = _CONVERTOR.sub(r"{\1}", full_path)  # OpenAPI writes {model}, the route {model:path}
+        if path not in paths or needs_of(route.endpoint).key is False:
+            continue
+        for method in route.methods or ():
+            operation = paths[path].get(method.lower())
+            if operation is not None:
+                operation["security"] = [{"bearer": []}, {"x-api-key": []}]
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -94,6 +144,7 @@ def install_openapi(app: FastAPI) -> None:
             for def_name, definition in body_schema.pop("$defs", {}).items():
                 components.setdefault(def_name, definition)
             components[name] = body_schema
+        _declare_keys(schema, app)
         app.openapi_schema = schema
         return schema
 
