@@ -83,10 +83,30 @@ def _route_methods(request: Request) -> dict[str, set[str]]:
     return {path: {method.upper() for method in operations} for path, operations in paths.items()}
 
 
+_MAX_SEGMENTS = 12
+
+
+def _same_tail(path: str, method: str, routes: dict[str, set[str]]) -> list[str]:
+    """Routes that end like ``path`` once its leading segments are dropped, longest tail first, those under the same
+    first segment (``/api`` or not) first: a base URL with a wrong or doubled prefix (``/api``, ``/v1/v1``,
+    ``/anthropic/v1/v1``) still names the route it meant."""
+    segments = [part for part in path.split("/") if part][:_MAX_SEGMENTS]
+    for start in range(1, len(segments)):
+        tail = "/" + "/".join(segments[start:])
+        if tail in {"/v1", "/api"}:
+            break
+        found = [route for route, methods in routes.items() if route.endswith(tail) and method in methods]
+        if found:
+            behind_api = segments[0] == "api"
+            return sorted(found, key=lambda route: (route.startswith("/api/") != behind_api, len(route)))
+    return []
+
+
 def unknown_route(request: Request) -> NotFoundError:
     method, path = request.method, request.url.path
     routes = _route_methods(request)
     meant = [prefix + path for prefix in _DOOR_PREFIXES if method in routes.get(prefix + path, ())]
+    meant = meant or _same_tail(path[:_MAX_PATH_SHOWN], method, routes)
     message = f"Unknown route: {method} {path[:_MAX_PATH_SHOWN]}."
     if meant:
         message += (
