@@ -16,6 +16,7 @@ import httpx
 import orjson
 
 from services.databricks.errors import from_databricks, transport_error, transport_errors
+from services.databricks.served_names import endpoint_for_served_name
 from services.databricks.transport import AiohttpTransport
 from services.errors import (
     InvalidRequestError,
@@ -36,8 +37,15 @@ _ACCEPT_STREAM = "text/event-stream, application/json"
 def check_endpoint_name(name: str) -> str:
     """The endpoint name goes into a URL path: only Databricks' own alphabet is let through."""
     if not _ENDPOINT_NAME.fullmatch(name):
+        meant = endpoint_for_served_name(name)
+        hint = (
+            f" '{name}' looks like the served model name an answer reports; send the serving endpoint's name,"
+            f" probably '{meant}' (GET /v1/models lists them)."
+            if meant
+            else ""
+        )
         raise InvalidRequestError(
-            "Invalid model name: a Databricks serving endpoint name has 1-63 letters, digits, '-' or '_'.",
+            "Invalid model name: a Databricks serving endpoint name has 1-63 letters, digits, '-' or '_'." + hint,
             param="model",
             code="invalid_model",
         )
