@@ -119,6 +119,30 @@ def test_swagger_ui_lists_the_operations(page: tuple[Page, PageWatch], proxy: Pr
     assert any(url.endswith("/static/docs/swagger-ui-bundle.js") for url in watch.requests)
 
 
+def test_front_page_fits_a_390_px_phone(page: tuple[Page, PageWatch], proxy: Proxy) -> None:
+    tab, _ = page
+    tab.set_viewport_size({"width": 390, "height": 844})
+    tab.goto(f"{proxy.url}/")
+    urls = tab.locator("code.url")
+    expect(urls.first).to_be_visible()
+    for index in range(urls.count()):
+        box = urls.nth(index).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (index, box)
+        # the whole base URL is there to read, not cut at ".../api"
+        assert urls.nth(index).inner_text().startswith(proxy.url)
+    wide = tab.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => !e.closest('.scroll, pre') && e.getBoundingClientRect().right > 391)"
+        ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8)"
+    )
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 390, wide
+
+
+def test_swagger_ui_offers_authorize_for_the_key(page: tuple[Page, PageWatch], proxy: Proxy) -> None:
+    tab, _ = page
+    tab.goto(f"{proxy.url}/docs")
+    expect(tab.locator("button.authorize").first).to_be_visible(timeout=15_000)
+
+
 def test_redoc_renders_the_api(page: tuple[Page, PageWatch], proxy: Proxy) -> None:
     tab, _ = page
     tab.goto(f"{proxy.url}/redoc")
