@@ -57,13 +57,18 @@ def test_front_page_lists_models_fills_in_the_url_and_streams_in_the_playground(
     expect(tab.locator("#urls")).to_contain_text(f"{proxy.url}/api/anthropic")
     expect(tab.locator("#code-python")).to_contain_text(f'base_url="{proxy.url}/api/v1"')
     expect(tab.locator("#code-python")).to_be_visible()
+    # The snippets fit the mode: on the emulator, with no API keys, nothing to sign in with.
+    expect(tab.locator("#code-python")).to_contain_text('api_key="not-needed"')
+    expect(tab.locator("#code-python")).not_to_contain_text("databricks-sdk")
     expect(tab.locator("#code-claude")).to_be_hidden()
 
     # Tabs by keyboard: the arrow keys move through the clients.
     tab.locator("#tab-python").focus()
     tab.keyboard.press("End")
-    expect(tab.locator("#tab-m2m")).to_be_focused()
+    expect(tab.locator("#tab-claude")).to_be_focused()  # no service-principal tab: this app asks for no key
     tab.keyboard.press("ArrowLeft")
+    expect(tab.locator("#tab-codex")).to_have_attribute("aria-selected", "true")
+    tab.keyboard.press("ArrowRight")
     expect(tab.locator("#tab-claude")).to_have_attribute("aria-selected", "true")
     expect(tab.locator("#code-claude")).to_be_visible()
     expect(tab.locator("#code-claude")).to_contain_text(f'"ANTHROPIC_BASE_URL": "{proxy.url}/api/anthropic"')
