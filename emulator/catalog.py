@@ -216,6 +216,7 @@ def fixtures_enabled() -> bool:
     """Whether the test fixtures exist (read per call, so a test can switch them on after import)."""
     return os.environ.get("EMULATOR_FIXTURES", "").strip().lower() in {"1", "true", "yes", "on"}
 
+
 _FAULT_RE = re.compile(
     r"fault-(?:(status)-(\d{3})|(external-400)|(delay)-(\d{1,7})|(cut)-(\d{1,5})|(hang-after)-(\d{1,5})"
     r"|(hang)|(garbage)|(stream-error)|(slow)-(\d{1,7}))"

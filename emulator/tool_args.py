@@ -20,7 +20,9 @@ _MAX_ITEMS = 16
 _MAX_LENGTH = 4096
 # Agents wrap context of their own in tags (Claude Code's ``<system-reminder>`` names its tools): not the user's words.
 _TAGGED = re.compile(r"<([a-z][\w-]*)>.*?</\1>", re.DOTALL)
-_STOP_WORDS = frozenset({"a", "an", "the", "in", "of", "to", "is", "and", "or", "for", "on", "this", "what", "it", "get", "s"})
+_STOP_WORDS = frozenset(
+    {"a", "an", "the", "in", "of", "to", "is", "and", "or", "for", "on", "this", "what", "it", "get", "s"}
+)
 
 
 def _bounded(value: Any, low: int, high: int) -> int:

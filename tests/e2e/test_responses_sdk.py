@@ -237,7 +237,6 @@ def test_agents_sdk_readme_example_runs_its_tool(proxy: Proxy, emulator: Emulato
     assert tool_message["role"] == "tool" and tool_message["content"].startswith("sunny in")
 
 
-
 def test_errors_before_the_first_byte_are_openai_errors_with_their_status(client: openai.OpenAI, proxy: Proxy) -> None:
     with pytest.raises(openai.RateLimitError) as caught:
         client.responses.create(model="fault-status-429", input="x", stream=True)

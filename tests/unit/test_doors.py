@@ -28,7 +28,7 @@ def test_openapi_declares_the_key_so_docs_can_authorize() -> None:
     schemes = schema["components"]["securitySchemes"]
     assert schemes["bearer"] == {**schemes["bearer"], "type": "http", "scheme": "bearer"}
     assert schemes["x-api-key"] == {**schemes["x-api-key"], "type": "apiKey", "in": "header", "name": "x-api-key"}
-    either = [{"bearer": []}, {"x-api-key": []}]
+    either: list[dict[str, list[str]]] = [{"bearer": []}, {"x-api-key": []}]
     for path in ("/v1/chat/completions", "/api/v1/responses", "/api/anthropic/v1/messages"):
         assert schema["paths"][path]["post"]["security"] == either, path
     assert schema["paths"]["/v1/models/{model}"]["get"]["security"] == either
