@@ -22,6 +22,7 @@ from services.logs import configure_logging
 from services.metrics import Metrics
 from services.observability import RequestObserver
 from services.settings import Settings
+from services.store.opening import StoreConfigError
 
 OPENAI_PREFIXES = ("/api/v1", "/v1")
 ANTHROPIC_PREFIXES = ("/api/anthropic/v1", "/anthropic/v1")
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             app.state.services = await start_services(settings, metrics, credentials)
-        except CredentialError as exc:
+        except (CredentialError, StoreConfigError) as exc:
             exit_on_startup_failure(exc)
         try:
             yield

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
@@ -77,11 +77,15 @@ async def respond_stream(
     normalizer: StreamNormalizer,
     translator: StreamTranslator,
     dialect: Dialect | None = None,
+    wrap: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]] | None = None,
 ) -> Response:
-    """``dialect`` frames the events; by default the dialect of the route's path (its errors' dialect too)."""
+    """``dialect`` frames the events; by default the dialect of the route's path (its errors' dialect too).
+    ``wrap`` sees the framed events on their way out (the Responses door stores a finished stream)."""
     services = services_of(request)
     dialect = dialect or dialect_of(request)
     events = await services.pipeline.stream(_call(request), model, plan, normalizer, translator, dialect)
+    if wrap is not None:
+        events = wrap(events)
     return EventSourceResponse(
         events,
         headers=STREAM_HEADERS,

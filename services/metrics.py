@@ -129,6 +129,13 @@ class Metrics:
             "proxy_fallbacks_total", "Requests sent to a fallback endpoint", ("model", "fallback"), registry=registry
         )
 
+        self.store_failures = Counter(
+            "proxy_store_failures_total",
+            "Answers given but not stored (write: the store failed; too_large: over the per-response cap)",
+            ("reason",),
+            registry=registry,
+        )
+
     def started(self) -> None:
         self.in_flight.inc()
 

@@ -58,6 +58,7 @@ def response_object(
     incomplete_reason: str | None = None,
 ) -> dict[str, Any]:
     echo = call.echo
+    stored = {"conversation": echo["conversation"]} if "conversation" in echo else {}
     return {
         "id": response_id,
         "object": "response",
@@ -71,9 +72,9 @@ def response_object(
         "model": model,
         "output": output,
         "parallel_tool_calls": echo["parallel_tool_calls"],
-        "previous_response_id": None,
+        "previous_response_id": echo.get("previous_response_id"),
         "reasoning": echo["reasoning"],
-        "store": False,
+        "store": echo.get("store", False),  # the store step says so (services/store/history.py)
         "temperature": echo["temperature"],
         "text": echo["text"],
         "tool_choice": echo["tool_choice"],
@@ -89,6 +90,7 @@ def response_object(
         "service_tier": "default",  # Databricks serves every request at one tier
         "top_logprobs": echo["top_logprobs"],
         "user": echo["user"],
+        **stored,
     }
 
 

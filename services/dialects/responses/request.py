@@ -21,8 +21,8 @@ from services.translate.content import unsupported_part
 from services.translate.tools import allowed_tools_choice
 
 STATELESS = (
-    "The proxy keeps no responses, so '{param}' cannot be resolved. Send the whole conversation in "
-    "'input' (earlier output items included) with 'store: false'."
+    "Stored responses are turned off (PROXY_STORE_URL=off), so '{param}' cannot be resolved. Send the whole "
+    "conversation in 'input' (earlier output items included) with 'store: false'."
 )
 # Fields sent on to Databricks as they are: model extras a Responses client can add (the chat door
 # passes every unknown field on; here clients send many that Databricks would refuse).
@@ -44,11 +44,14 @@ POLICY: dict[str, str] = {
     "reasoning.effort": "mapped per model family (Claude thinking, GPT `reasoning_effort`), else not sent",
     "reasoning.summary": "echoed; Databricks returns the summaries its models produce",
     "stream": "SSE events of the Responses API",
-    "store": "accepted; nothing is ever stored (answers say `store: false`)",
+    "store": "true by default: the response and its input are kept (see Stored responses); `false` keeps "
+    "nothing; with `PROXY_STORE_URL=off` nothing is ever stored (answers say `store: false`)",
     "include": "`reasoning.encrypted_content` is always served (reasoning replays need it); others ignored",
     "metadata": "echoed in the answer; not sent",
-    "previous_response_id": "refused (400): send the whole conversation with `store: false`",
-    "conversation": "refused (400): send the whole conversation with `store: false`",
+    "previous_response_id": "the stored chain is sent whole before the new input (earlier `instructions` "
+    "are not); an unknown id is `previous_response_not_found`; refused (400) with `PROXY_STORE_URL=off`",
+    "conversation": "the conversation's items are sent before the new input, and the turn is appended to it; "
+    "refused (400) with `PROXY_STORE_URL=off`",
     "background": "`true` refused (400): it needs stored responses to poll",
     "prompt": "refused (400): stored prompt templates live at OpenAI",
     "user, safety_identifier, prompt_cache_key, prompt_cache_retention, top_logprobs, max_tool_calls": "echoed in "

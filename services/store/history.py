@@ -1,0 +1,181 @@
+"""The Responses step of the store: expand ``previous_response_id`` or ``conversation`` into a complete request
+body, before any translation or pass-through, and keep the answer afterwards.
+
+As OpenAI does, a chain is sent whole: each earlier turn's input items and output items, in order, then the
+new input; only the new request's ``instructions`` apply (earlier ones are not carried over). The expanded
+body is held to the bounds of a body a client may send.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from models.responses import ResponseCreateRequest
+from services.bounds import check_bounds, openai_param
+from services.errors import InvalidRequestError, NotFoundError, ProxyError
+from services.metrics import Metrics
+from services.settings import Settings
+from services.store.base import ChainTooDeepError, Store, StoredResponse
+from services.store.items import input_items
+
+logger = logging.getLogger("proxy.store")
+_STATEFUL = ("previous_response_id", "conversation")
+_DAY = 86_400
+
+
+class PreviousResponseNotFoundError(InvalidRequestError):
+    default_code = "previous_response_not_found"
+
+    def __init__(self, response_id: str) -> None:
+        super().__init__(f"Previous response with id '{response_id[:100]}' not found.", param="previous_response_id")
+
+
+class StoredObjectNotFoundError(NotFoundError):
+    """OpenAI's 404 for an id it does not know: an ``invalid_request_error``."""
+
+    kind = "invalid_request_error"
+
+
+def expires_at(settings: Settings, now: int) -> int:
+    return now + int(settings.store_ttl_days * _DAY)
+
+
+def conversation_id_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
+
+
+@dataclass(slots=True)
+class Turn:
+    """One Responses request on its way through the store."""
+
+    owner: str
+    body: dict[str, Any]  # the complete request body: history expanded, the stateful fields removed
+    store: bool = False
+    previous_id: str | None = None
+    conversation_id: str | None = None
+    new_items: list[dict[str, Any]] = field(default_factory=list)
+
+    def annotate(self, echo: dict[str, Any]) -> None:
+        """What the Response object says about storing (``services/dialects/responses/common.py``)."""
+        echo["store"] = self.store
+        echo["previous_response_id"] = self.previous_id
+        if self.conversation_id is not None:
+            echo["conversation"] = {"id": self.conversation_id}
+
+
+async def _history(store: Store, turn: Turn, settings: Settings, now: int) -> list[dict[str, Any]]:
+    if turn.previous_id is not None:
+        try:
+            chain = await store.chain(turn.owner, turn.previous_id, now, settings.store_max_chain_depth)
+        except ChainTooDeepError:
+            raise InvalidRequestError(
+                f"The chain of previous responses is longer than {settings.store_max_chain_depth}; "
+                "start a new one or send the conversation in 'input'.",
+                param="previous_response_id",
+                code="previous_response_chain_too_long",
+            ) from None
+        if chain is None:
+            raise PreviousResponseNotFoundError(turn.previous_id)
+        return [item for stored in chain for item in (*stored.input_items, *stored.body.get("output", ()))]
+    if turn.conversation_id is not None:
+        limit = settings.max_json_values  # every item holds several values: more could not be sent anyway
+        page = await store.list_items(turn.owner, turn.conversation_id, now, after=None, limit=limit, order="asc")
+        if page is None:
+            raise StoredObjectNotFoundError(
+                f"Conversation with id '{turn.conversation_id[:100]}' not found.", param="conversation"
+            )
+        if page.has_more:
+            raise InvalidRequestError("The conversation has too many items to send.", param="conversation")
+        return page.items
+    return []
+
+
+def _check_expanded(body: dict[str, Any], settings: Settings, param: str) -> None:
+    """The expanded body within what a client may send: its size, nesting and number of values."""
+    size = len(orjson.dumps(body))
+    if size > settings.max_body_bytes:
+        raise InvalidRequestError(
+            f"With its stored history the request is {size} bytes, more than the limit of {settings.max_body_bytes}.",
+            param=param,
+            code="stored_history_too_large",
+        )
+    try:
+        check_bounds(body, ResponseCreateRequest, settings.max_json_depth, settings.max_json_values, openai_param)
+    except ProxyError as exc:
+        raise InvalidRequestError(f"With its stored history: {exc.message}", param=param) from None
+
+
+async def prepare(store: Store | None, settings: Settings, owner: str, payload: dict[str, Any]) -> Turn:
+    """The request as it goes upstream. Without a store the payload is left as it is (the door refuses the
+    stateful fields)."""
+    if store is None:
+        return Turn(owner, payload)
+    previous_id = payload.get("previous_response_id")
+    conversation_id = conversation_id_of(payload.get("conversation"))
+    if previous_id is not None and payload.get("conversation") is not None:
+        raise InvalidRequestError(
+            "Mutually exclusive parameters: send either 'previous_response_id' or 'conversation', not both.",
+            param="conversation",
+            code="mutually_exclusive_parameters",
+        )
+    if payload.get("conversation") is not None and conversation_id is None:
+        raise InvalidRequestError("'conversation' must be an id or an object with an 'id'.", param="conversation")
+    turn = Turn(
+        owner,
+        {key: value for key, value in payload.items() if key not in _STATEFUL},
+        store=payload.get("store") is not False,
+        previous_id=previous_id,
+        conversation_id=conversation_id,
+        new_items=input_items(payload.get("input")),
+    )
+    history = await _history(store, turn, settings, int(time.time()))
+    if history:
+        turn.body["input"] = [*history, *turn.new_items]
+        _check_expanded(turn.body, settings, "previous_response_id" if previous_id else "conversation")
+    return turn
+
+
+async def keep(store: Store | None, settings: Settings, metrics: Metrics, turn: Turn, response: dict[str, Any]) -> None:
+    """Store the answer given; a failure is logged and counted, never raised (the client has its answer)."""
+    if store is None or not (turn.store or turn.conversation_id):
+        return
+    now = int(time.time())
+    output = list(response.get("output") or ())
+    try:
+        size = len(orjson.dumps(turn.new_items)) + len(orjson.dumps(response))
+        if size > settings.store_max_response_bytes:
+            metrics.store_failures.labels("too_large").inc()
+            logger.warning(
+                "response %s not stored: %d bytes, more than PROXY_STORE_MAX_RESPONSE_BYTES", response.get("id"), size
+            )
+            return
+        if turn.store:
+            await store.put_response(_stored(settings, turn, response, now))
+        if turn.conversation_id is not None:
+            await store.add_items(
+                turn.owner, turn.conversation_id, [*turn.new_items, *output], now, expires_at(settings, now)
+            )
+    except Exception as exc:
+        metrics.store_failures.labels("write").inc()
+        logger.error("response %s not stored: %s", response.get("id"), type(exc).__name__)
+
+
+def _stored(settings: Settings, turn: Turn, response: dict[str, Any], now: int) -> StoredResponse:
+    return StoredResponse(
+        id=str(response["id"]),
+        owner=turn.owner,
+        previous_id=turn.previous_id,
+        created_at=now,
+        expires_at=expires_at(settings, now),
+        input_items=turn.new_items,
+        body=response,
+    )
