@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from routes import anthropic, chat, completions, embeddings, health, models, responses
+from routes import anthropic, chat, completions, conversations, embeddings, health, models, responses
 from routes import metrics as metrics_routes
 from routes.docs import install_openapi
 from routes.errors import register_error_handlers
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
     # Each door: its path prefixes, its dialect (errors and stream framing), its routers.
     dialects = DialectMap(default=OPENAI)
     doors = [
-        (OPENAI_PREFIXES, OPENAI, (chat, completions, embeddings, models, responses)),
+        (OPENAI_PREFIXES, OPENAI, (chat, completions, embeddings, models, responses, conversations)),
         (ANTHROPIC_PREFIXES, ANTHROPIC, (anthropic,)),
     ]
     mounted = [("", health.router), ("", metrics_routes.router), *(("", router) for router in PAGE_ROUTERS)]

@@ -72,9 +72,7 @@ class PostgresDatabase:
             try:
                 await connection.execute(SCHEMA_TABLE)
                 for migration in migrations:
-                    done = await connection.fetchval(
-                        "SELECT 1 FROM store_schema WHERE version = $1", migration.version
-                    )
+                    done = await connection.fetchval("SELECT 1 FROM store_schema WHERE version = $1", migration.version)
                     if done:
                         continue
                     async with connection.transaction():
