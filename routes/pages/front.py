@@ -28,6 +28,7 @@ from routes.pages.snippets import (
     plain_name,
     snippets,
 )
+from routes.pages.storage import storage_text
 from services.container import Services
 from services.errors import ProxyError
 
@@ -184,6 +185,7 @@ async def front_page(request: Request) -> Response:
         identity=identity,
         upstream=escape(upstream),
         upstream_class=upstream_class,
+        storage=escape(storage_text(settings, services.store is not None)),
         door_rows=_door_rows(doors(url)),
         auth_hint=escape(auth_hint),
         models_note=escape(models_note),

@@ -359,3 +359,12 @@ async def test_expired_rows_are_invisible_and_purged(tmp_path: Path) -> None:
     assert await store.purge(250) == 1
     assert await store.get_response("alice", "resp_1", 150) is None
     await store.close()
+
+
+@pytest.mark.anyio
+async def test_the_front_page_says_what_is_stored_where_and_how_to_turn_it_off(tmp_path: Path) -> None:
+    async with stored(tmp_path, store_ttl_days=7) as client:
+        on = (await client.get("/")).text
+    assert "kept in an SQLite file on this machine for 7 days" in on and "PROXY_STORE_URL=off" in on
+    async with proxy(store_url="off") as client:
+        assert "Stored responses are off" in (await client.get("/")).text
