@@ -13,6 +13,7 @@ targets round by round and reporting medians over rounds:
 * Anthropic Messages beside chat on the same processes (ours and LiteLLM's ``/v1/messages``): JSON latency and
   CPU, 100-chunk streams (first event, CPU per upstream chunk and per event), see bench/messages.py;
 * the OpenAI Responses API the same way (ours and LiteLLM's ``/v1/responses``), see bench/responses.py;
+* what a stored response adds (``store: false`` vs ``store: true`` vs ``previous_response_id``), bench/stored.py;
 * memory: RSS idle and with 500 slow streams held open, and whether those streams keep the
   upstream's pace.
 
@@ -56,6 +57,7 @@ from bench.procs import (
 )
 from bench.responses import phase_responses
 from bench.stats import fmt, median, percentile, ratio, render_table, rnd
+from bench.stored import phase_stored
 from bench.targets import (
     ALL_TARGETS,
     BENCH_DIR,
@@ -977,6 +979,7 @@ class Bench:
             ("streaming", self.phase_streaming),
             ("messages", lambda: phase_messages(self)),
             ("responses", lambda: phase_responses(self)),
+            ("stored", lambda: phase_stored(self)),
             ("memory", self.phase_memory),
         ]
         if self.args.profile:
