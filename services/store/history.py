@@ -85,6 +85,8 @@ async def _history(store: Store, turn: Turn, settings: Settings, now: int) -> li
             ) from None
         if chain is None:
             raise PreviousResponseNotFoundError(turn.previous_id)
+        if chain[0].previous_id is not None:  # an earlier link was deleted or expired: never a shorter history
+            raise PreviousResponseNotFoundError(chain[0].previous_id)
         return [item for stored in chain for item in (*stored.input_items, *stored.body.get("output", ()))]
     if turn.conversation_id is not None:
         limit = settings.max_json_values  # every item holds several values: more could not be sent anyway

@@ -6,6 +6,7 @@ import openai
 import pytest
 
 from tests.e2e.harness import E2E_TOKEN, Emulator, Proxy
+from tests.e2e.postgres import PostgresServer
 
 LLAMA = "databricks-meta-llama-3-3-70b-instruct"
 CLAUDE = "databricks-claude-3-7-sonnet"
@@ -19,6 +20,14 @@ def emulator() -> Iterator[Emulator]:
     emu = Emulator("--token", E2E_TOKEN)
     yield emu
     emu.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (fails the tests that use it, saying why, when it cannot start)."""
+    server = PostgresServer()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

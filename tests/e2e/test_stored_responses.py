@@ -6,24 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import openai
 import pytest
 
+from services.settings import Settings
+from services.store.base import StoredResponse
+from services.store.opening import StoreConfigError, open_store
 from tests.e2e.conftest import LLAMA
 from tests.e2e.harness import E2E_TOKEN, Emulator, Proxy
-from tests.e2e.postgres import PostgresServer
+from tests.e2e.postgres import PASSWORD, PostgresServer
 
 KEYS = "alice:key-alice-e2e,bob:key-bob-e2e"
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer()  # fails the tests, saying why, when PostgreSQL cannot start
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -182,3 +181,37 @@ def test_stored_responses_survive_a_restart(emulator: Emulator, store_url: str, 
         assert sent_messages(emulator)[0] == {"role": "user", "content": "remember me"}
     finally:
         again.stop()
+
+
+def test_the_apps_resource_path_logs_in_with_a_refreshed_token(postgres: PostgresServer) -> None:
+    """``postgresql://`` with the PG* settings a Databricks Apps database resource sets, and no password: it comes
+    from the workspace identity's OAuth token (here a stand-in config whose token is the real server's password,
+    valid for one second). Each new connection with the token near expiry gets a fresh one; a wrong password
+    fails start-up with a message that holds no secret."""
+    settings = Settings(store_url="postgresql://", pghost="127.0.0.1", pgport=postgres.port, pguser="proxy",
+                        pgdatabase="proxy_store", store_pool_size=2)  # fmt: skip
+    issued: list[float] = []
+
+    def oauth_token() -> SimpleNamespace:
+        issued.append(time.time())
+        return SimpleNamespace(access_token=PASSWORD, expiry=datetime.now(UTC) + timedelta(seconds=1))
+
+    async def run() -> None:
+        store = await open_store(settings, sdk_config=SimpleNamespace(oauth_token=oauth_token))
+        assert store is not None
+        try:
+            assert len(issued) == 1  # the first connection (migrations ran on it)
+            # two queries at once: the pool opens a second connection, which asks for a fresh token
+            await asyncio.gather(*(store.db.fetch("SELECT pg_sleep(0.2)") for _ in range(2)))
+            assert len(issued) == 2
+            row = StoredResponse("resp_lakebase", "alice", None, 1, 2**40, [], {"id": "resp_lakebase", "output": []})
+            await store.put_response(row)
+            assert await store.get_response("alice", row.id, 2) == row
+        finally:
+            await store.close()
+        wrong = f"postgresql://proxy:wrong-secret@127.0.0.1:{postgres.port}/proxy_store"
+        with pytest.raises(StoreConfigError) as caught:
+            await open_store(Settings(store_url=wrong, startup_timeout=5))
+        assert "wrong-secret" not in str(caught.value)
+
+    asyncio.run(run())

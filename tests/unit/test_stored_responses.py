@@ -368,3 +368,25 @@ async def test_the_front_page_says_what_is_stored_where_and_how_to_turn_it_off(t
     assert "kept in an SQLite file on this machine for 7 days" in on and "PROXY_STORE_URL=off" in on
     async with proxy(store_url="off") as client:
         assert "Stored responses are off" in (await client.get("/")).text
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_a_chain_with_a_deleted_link_is_refused_not_shortened(tmp_path: Path) -> None:
+    route = respx.post(INVOCATIONS).mock(return_value=httpx.Response(200, json=answer("ok")))
+    async with stored(tmp_path) as client:
+        first = (await client.post("/v1/responses", json={"model": LLAMA, "input": "1"}, headers=ALICE)).json()
+        second = (
+            await client.post(
+                "/v1/responses", json={"model": LLAMA, "input": "2", "previous_response_id": first["id"]}, headers=ALICE
+            )
+        ).json()
+        await client.delete(f"/v1/responses/{first['id']}", headers=ALICE)
+        calls = route.call_count
+        refused = await client.post(
+            "/v1/responses", json={"model": LLAMA, "input": "3", "previous_response_id": second["id"]}, headers=ALICE
+        )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "previous_response_not_found"
+    assert first["id"] in refused.json()["error"]["message"]
+    assert route.call_count == calls
