@@ -25,6 +25,10 @@ logger = logging.getLogger("proxy.store")
 _DEFAULT_LIFETIME = 3600.0  # what Databricks documents when a credential names no expiry
 
 
+class LakebaseCredentialError(RuntimeError):
+    """No token can be had for the database (the message holds no secret)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Credential:
     token: str
@@ -74,7 +78,14 @@ def databricks_credential(config: Any, instance: str | None) -> Callable[[], Cre
                 request_id=str(uuid.uuid4()), instance_names=[instance]
             )
             return Credential(str(credential.token or ""), _expiry(credential.expiration_time, time.time))
-        token = config.oauth_token()
+        try:
+            token = config.oauth_token()
+        except ValueError:  # databricks-sdk: the identity is not an OAuth one (e.g. a personal access token)
+            raise LakebaseCredentialError(
+                "the workspace identity has no OAuth token to log in to PostgreSQL with: set "
+                "PROXY_LAKEBASE_INSTANCE (a database credential is then requested), PGPASSWORD, or a password "
+                "in PROXY_STORE_URL"
+            ) from None
         return Credential(str(token.access_token), _expiry(token.expiry, time.time))
 
     return fetch

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 
 from services.databricks.credentials import build_sdk_config
 from services.settings import Settings
-from services.store.lakebase import RefreshingPassword, databricks_credential
+from services.store.lakebase import LakebaseCredentialError, RefreshingPassword, databricks_credential
 from services.store.postgres import PasswordSource, PostgresDatabase
 from services.store.sql import SqlStore
 from services.store.sqlite import SqliteDatabase
@@ -73,6 +73,8 @@ async def open_store(settings: Settings, sdk_config: Any | None = None) -> SqlSt
         return await _open(settings, sdk_config)
     except StoreConfigError:
         raise
+    except LakebaseCredentialError as exc:
+        raise StoreConfigError(f"the store could not be opened: {exc}") from exc
     except Exception as exc:  # the message names the kind of failure only: a DSN may hold a password
         raise StoreConfigError(
             f"the store ({settings.store_url.split(':', 1)[0]}) could not be opened: {type(exc).__name__}"

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from services.settings import Settings
-from services.store.lakebase import Credential, RefreshingPassword, databricks_credential
+from services.store.lakebase import Credential, LakebaseCredentialError, RefreshingPassword, databricks_credential
 from services.store.opening import StoreConfigError, open_store, postgres_dsn, postgres_password, sqlite_path
 from services.store.postgres import numbered
 
@@ -48,6 +48,14 @@ def test_the_sdk_token_and_its_expiry_are_read() -> None:
     expiry = datetime(2030, 1, 1, tzinfo=UTC)
     config = SimpleNamespace(oauth_token=lambda: SimpleNamespace(access_token="oauth-abc", expiry=expiry))
     assert databricks_credential(config, None)() == Credential("oauth-abc", expiry.timestamp())
+
+
+def test_a_workspace_identity_without_oauth_says_what_to_set() -> None:
+    def no_oauth() -> None:
+        raise ValueError("OAuth tokens are not available for pat authentication.")
+
+    with pytest.raises(LakebaseCredentialError, match="PROXY_LAKEBASE_INSTANCE"):
+        databricks_credential(SimpleNamespace(oauth_token=no_oauth), None)()
 
 
 def test_postgresql_alone_takes_the_apps_resource_settings() -> None:
