@@ -384,3 +384,19 @@ async def test_a_chain_with_a_deleted_link_is_refused_not_shortened(tmp_path: Pa
     assert refused.json()["error"]["code"] == "previous_response_not_found"
     assert first["id"] in refused.json()["error"]["message"]
     assert route.call_count == calls
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_an_expired_response_is_gone_for_every_route(tmp_path: Path) -> None:
+    respx.post(INVOCATIONS).mock(return_value=httpx.Response(200, json=answer("ok")))
+    async with stored(tmp_path, store_ttl_days=1e-6) as client:  # expires within the second it is written
+        rid = (await client.post("/api/v1/responses", json={"model": LLAMA, "input": "a"}, headers=ALICE)).json()["id"]
+        assert (await client.get(f"/api/v1/responses/{rid}", headers=ALICE)).status_code == 404
+        chained = await client.post(
+            "/api/v1/responses", json={"model": LLAMA, "input": "b", "previous_response_id": rid}, headers=ALICE
+        )
+        assert chained.json()["error"]["code"] == "previous_response_not_found"
+        conv = await client.post("/api/v1/conversations", json={}, headers=ALICE)
+        assert conv.status_code == 200
+        assert (await client.get(f"/api/v1/conversations/{conv.json()['id']}", headers=ALICE)).status_code == 404
