@@ -39,6 +39,10 @@ class ChainTooDeepError(Exception):
     """A ``previous_response_id`` chain longer than the store's bound."""
 
 
+class ChainTooLargeError(Exception):
+    """A ``previous_response_id`` chain holding more stored text than a request may carry."""
+
+
 class Store(Protocol):
     """Expired objects are invisible; ``now`` is seconds since the epoch."""
 
@@ -46,8 +50,12 @@ class Store(Protocol):
 
     async def get_response(self, owner: str, response_id: str, now: int) -> StoredResponse | None: ...
 
-    async def chain(self, owner: str, response_id: str, now: int, max_depth: int) -> list[StoredResponse] | None:
-        """The response and its predecessors, oldest first; None when the response itself is not there."""
+    async def chain(
+        self, owner: str, response_id: str, now: int, max_depth: int, max_chars: int
+    ) -> list[StoredResponse] | None:
+        """The response and its predecessors, oldest first; None when the response itself is not there.
+        Reading stops past ``max_depth`` links (``ChainTooDeepError``) or ``max_chars`` of stored text
+        (``ChainTooLargeError``)."""
         ...
 
     async def delete_response(self, owner: str, response_id: str) -> bool: ...

@@ -20,12 +20,13 @@ from services.bounds import check_bounds, openai_param
 from services.errors import InvalidRequestError, NotFoundError, ProxyError
 from services.metrics import Metrics
 from services.settings import Settings
-from services.store.base import ChainTooDeepError, Store, StoredResponse
+from services.store.base import ChainTooDeepError, ChainTooLargeError, Store, StoredResponse
 from services.store.items import input_items
 
 logger = logging.getLogger("proxy.store")
 _STATEFUL = ("previous_response_id", "conversation")
 _DAY = 86_400
+_PAGE = 100  # conversation items read per query
 
 
 class PreviousResponseNotFoundError(InvalidRequestError):
@@ -72,44 +73,68 @@ class Turn:
             echo["conversation"] = {"id": self.conversation_id}
 
 
-async def _history(store: Store, turn: Turn, settings: Settings, now: int) -> list[dict[str, Any]]:
-    if turn.previous_id is not None:
-        try:
-            chain = await store.chain(turn.owner, turn.previous_id, now, settings.store_max_chain_depth)
-        except ChainTooDeepError:
-            raise InvalidRequestError(
-                f"The chain of previous responses is longer than {settings.store_max_chain_depth}; "
-                "start a new one or send the conversation in 'input'.",
-                param="previous_response_id",
-                code="previous_response_chain_too_long",
-            ) from None
-        if chain is None:
-            raise PreviousResponseNotFoundError(turn.previous_id)
-        if chain[0].previous_id is not None:  # an earlier link was deleted or expired: never a shorter history
-            raise PreviousResponseNotFoundError(chain[0].previous_id)
-        return [item for stored in chain for item in (*stored.input_items, *stored.body.get("output", ()))]
-    if turn.conversation_id is not None:
-        limit = settings.max_json_values  # every item holds several values: more could not be sent anyway
-        page = await store.list_items(turn.owner, turn.conversation_id, now, after=None, limit=limit, order="asc")
+def _too_large(settings: Settings, param: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"With its stored history the request would be larger than the limit of {settings.max_body_bytes} bytes.",
+        param=param,
+        code="stored_history_too_large",
+    )
+
+
+async def _chain_items(store: Store, turn: Turn, previous_id: str, settings: Settings, now: int) -> list[Any]:
+    try:
+        chain = await store.chain(turn.owner, previous_id, now, settings.store_max_chain_depth, settings.max_body_bytes)
+    except ChainTooDeepError:
+        raise InvalidRequestError(
+            f"The chain of previous responses is longer than {settings.store_max_chain_depth}; "
+            "start a new one or send the conversation in 'input'.",
+            param="previous_response_id",
+            code="previous_response_chain_too_long",
+        ) from None
+    except ChainTooLargeError:
+        raise _too_large(settings, "previous_response_id") from None
+    if chain is None:
+        raise PreviousResponseNotFoundError(previous_id)
+    if chain[0].previous_id is not None:  # an earlier link was deleted or expired: never a shorter history
+        raise PreviousResponseNotFoundError(chain[0].previous_id)
+    return [item for stored in chain for item in (*stored.input_items, *stored.body.get("output", ()))]
+
+
+async def _conversation_items(
+    store: Store, turn: Turn, conversation_id: str, settings: Settings, now: int
+) -> list[Any]:
+    """The conversation's items, read a page at a time and no further than a request may carry."""
+    items: list[Any] = []
+    size = 0
+    after: str | None = None
+    while True:
+        page = await store.list_items(turn.owner, conversation_id, now, after=after, limit=_PAGE, order="asc")
         if page is None:
             raise StoredObjectNotFoundError(
-                f"Conversation with id '{turn.conversation_id[:100]}' not found.", param="conversation"
+                f"Conversation with id '{conversation_id[:100]}' not found.", param="conversation"
             )
-        if page.has_more:
-            raise InvalidRequestError("The conversation has too many items to send.", param="conversation")
-        return page.items
+        for item in page.items:
+            size += len(orjson.dumps(item))
+            if size > settings.max_body_bytes or len(items) >= settings.max_json_values:
+                raise _too_large(settings, "conversation")
+            items.append(item)
+        if not page.has_more or not page.items:
+            return items
+        after = str(page.items[-1]["id"])
+
+
+async def _history(store: Store, turn: Turn, settings: Settings, now: int) -> list[Any]:
+    if turn.previous_id is not None:
+        return await _chain_items(store, turn, turn.previous_id, settings, now)
+    if turn.conversation_id is not None:
+        return await _conversation_items(store, turn, turn.conversation_id, settings, now)
     return []
 
 
 def _check_expanded(body: dict[str, Any], settings: Settings, param: str) -> None:
     """The expanded body within what a client may send: its size, nesting and number of values."""
-    size = len(orjson.dumps(body))
-    if size > settings.max_body_bytes:
-        raise InvalidRequestError(
-            f"With its stored history the request is {size} bytes, more than the limit of {settings.max_body_bytes}.",
-            param=param,
-            code="stored_history_too_large",
-        )
+    if len(orjson.dumps(body)) > settings.max_body_bytes:
+        raise _too_large(settings, param)
     try:
         check_bounds(body, ResponseCreateRequest, settings.max_json_depth, settings.max_json_values, openai_param)
     except ProxyError as exc:

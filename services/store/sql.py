@@ -12,7 +12,14 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
-from services.store.base import ChainTooDeepError, ItemPage, Order, StoredConversation, StoredResponse
+from services.store.base import (
+    ChainTooDeepError,
+    ChainTooLargeError,
+    ItemPage,
+    Order,
+    StoredConversation,
+    StoredResponse,
+)
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -107,14 +114,18 @@ def _conversation(row: Sequence[Any]) -> StoredConversation:
 
 _RESPONSE_COLUMNS = "id, owner, previous_id, created_at, expires_at, input_items, body"
 _CONVERSATION_COLUMNS = "id, owner, created_at, expires_at, metadata"
+# The chain, newest first, while it is within ``max_depth`` links and ``max_chars`` of stored text: the first
+# link past either bound is the last one read, so the caller learns which bound it crossed without reading on.
 _CHAIN = f"""
-WITH RECURSIVE chain (id, previous_id, depth) AS (
-    SELECT id, previous_id, 1 FROM responses WHERE id = ? AND owner = ? AND expires_at > ?
+WITH RECURSIVE chain (id, previous_id, depth, chars) AS (
+    SELECT id, previous_id, 1, length(input_items) + length(body)
+    FROM responses WHERE id = ? AND owner = ? AND expires_at > ?
     UNION ALL
-    SELECT r.id, r.previous_id, c.depth + 1 FROM responses r JOIN chain c ON r.id = c.previous_id
-    WHERE r.owner = ? AND r.expires_at > ? AND c.depth <= ?
+    SELECT r.id, r.previous_id, c.depth + 1, c.chars + length(r.input_items) + length(r.body)
+    FROM responses r JOIN chain c ON r.id = c.previous_id
+    WHERE r.owner = ? AND r.expires_at > ? AND c.depth <= ? AND c.chars <= ?
 )
-SELECT {", ".join("r." + column.strip() for column in _RESPONSE_COLUMNS.split(","))}, c.depth
+SELECT {", ".join("r." + column.strip() for column in _RESPONSE_COLUMNS.split(","))}, c.depth, c.chars
 FROM chain c JOIN responses r ON r.id = c.id ORDER BY c.depth DESC
 """
 
@@ -154,12 +165,16 @@ class SqlStore:
         )
         return _response(rows[0]) if rows else None
 
-    async def chain(self, owner: str, response_id: str, now: int, max_depth: int) -> list[StoredResponse] | None:
-        rows = await self.db.fetch(_CHAIN, (response_id, owner, now, owner, now, max_depth))
+    async def chain(
+        self, owner: str, response_id: str, now: int, max_depth: int, max_chars: int
+    ) -> list[StoredResponse] | None:
+        rows = await self.db.fetch(_CHAIN, (response_id, owner, now, owner, now, max_depth, max_chars))
         if not rows:
             return None
         if len(rows) > max_depth:
             raise ChainTooDeepError(f"the chain of '{response_id}' is longer than {max_depth} responses")
+        if int(rows[0][8]) > max_chars:
+            raise ChainTooLargeError(f"the chain of '{response_id}' holds more than {max_chars} characters")
         return [_response(row) for row in rows]
 
     async def delete_response(self, owner: str, response_id: str) -> bool:

@@ -348,7 +348,7 @@ async def test_expired_rows_are_invisible_and_purged(tmp_path: Path) -> None:
     await store.put_response(row)
     assert await store.get_response("alice", "resp_1", 150) == row
     assert await store.get_response("alice", "resp_1", 200) is None
-    assert await store.chain("alice", "resp_1", 200, 10) is None
+    assert await store.chain("alice", "resp_1", 200, 10, 1000) is None
     assert await store.purge(150) == 0
     assert await store.purge(250) == 1
     assert await store.get_response("alice", "resp_1", 150) is None
@@ -400,3 +400,22 @@ async def test_an_expired_response_is_gone_for_every_route(tmp_path: Path) -> No
         conv = await client.post("/api/v1/conversations", json={}, headers=ALICE)
         assert conv.status_code == 200
         assert (await client.get(f"/api/v1/conversations/{conv.json()['id']}", headers=ALICE)).status_code == 404
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_a_conversation_larger_than_a_request_may_be_is_a_400_read_no_further(tmp_path: Path) -> None:
+    route = respx.post(INVOCATIONS).mock(return_value=httpx.Response(200, json=answer("ok")))
+    async with stored(tmp_path, max_body_bytes=4096) as client:
+        cid = (await client.post("/v1/conversations", json={}, headers=ALICE)).json()["id"]
+        for _ in range(3):
+            items = [{"role": "user", "content": "w" * 1000}] * 2
+            added = await client.post(f"/v1/conversations/{cid}/items", json={"items": items}, headers=ALICE)
+            assert added.status_code == 200
+        refused = await client.post(
+            "/v1/responses", json={"model": LLAMA, "input": "x", "conversation": cid}, headers=ALICE
+        )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "stored_history_too_large"
+    assert refused.json()["error"]["param"] == "conversation"
+    assert route.call_count == 0
