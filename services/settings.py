@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     store_max_chain_depth: int = Field(default=100, ge=1, le=10_000)
     store_purge_seconds: float = Field(default=3600.0, gt=0)
     store_pool_size: int = Field(default=10, ge=1, le=100)
+    store_timeout: float = Field(default=5.0, gt=0)
     lakebase_instance: str | None = None
     # What the Databricks Apps runtime sets for a database resource (libpq's names).
     pghost: str | None = Field(default=None, validation_alias=AliasChoices("PGHOST"))

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlsplit
 
 from services.databricks.credentials import build_sdk_config
 from services.settings import Settings
+from services.store.guard import GuardedDatabase
 from services.store.lakebase import LakebaseCredentialError, RefreshingPassword, databricks_credential
 from services.store.postgres import PasswordSource, PostgresDatabase
 from services.store.sql import SqlStore
@@ -86,7 +87,7 @@ async def _open(settings: Settings, sdk_config: Any | None) -> SqlStore | None:
     if url.lower() == "off":
         return None
     if url.startswith("sqlite:///"):
-        store = SqlStore(await SqliteDatabase.open(sqlite_path(url)))
+        store = SqlStore(GuardedDatabase(await SqliteDatabase.open(sqlite_path(url)), settings.store_timeout))
         where = "SQLite " + sqlite_path(url)
     elif url.startswith(("postgresql://", "postgres://")):
         dsn = postgres_dsn(url, settings)
@@ -96,7 +97,7 @@ async def _open(settings: Settings, sdk_config: Any | None) -> SqlStore | None:
             max_size=settings.store_pool_size,
             connect_timeout=settings.startup_timeout,
         )
-        store = SqlStore(database)
+        store = SqlStore(GuardedDatabase(database, settings.store_timeout))
         where = "PostgreSQL " + (urlsplit(dsn).hostname or "")
     else:
         raise StoreConfigError("PROXY_STORE_URL must be sqlite:///<path>, postgresql://... or off")

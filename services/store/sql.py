@@ -134,7 +134,7 @@ class SqlStore:
     """The ``Store`` over a ``Database``."""
 
     def __init__(self, db: Database) -> None:
-        self.db = db
+        self.db = db  # services/store/guard.py bounds it and words its failures
 
     async def start(self) -> None:
         await self.db.migrate(MIGRATIONS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,14 +32,26 @@ class SqliteDatabase:
         return cls(connection)
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
-        cursor = await self._connection.execute(sql, tuple(args))
+        try:
+            cursor = await self._connection.execute(sql, tuple(args))
+        except asyncio.CancelledError:
+            await self._interrupt()
+            raise
         count = cursor.rowcount
         await cursor.close()
         return count
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
-        async with self._connection.execute(sql, tuple(args)) as cursor:
-            return list(await cursor.fetchall())
+        try:
+            async with self._connection.execute(sql, tuple(args)) as cursor:
+                return list(await cursor.fetchall())
+        except asyncio.CancelledError:
+            await self._interrupt()
+            raise
+
+    async def _interrupt(self) -> None:
+        """A statement given up on (its time ran out) is stopped too, not left to finish later on its thread."""
+        await self._connection.interrupt()
 
     async def migrate(self, migrations: Sequence[Migration]) -> None:
         await self.execute(SCHEMA_TABLE)

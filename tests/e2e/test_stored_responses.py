@@ -5,13 +5,16 @@ each caller (API key label) sees only its own objects."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
@@ -33,13 +36,14 @@ def store_url(request: pytest.FixtureRequest) -> str:
     return server.url
 
 
-def start(emulator: Emulator, store_url: str) -> Proxy:
+def start(emulator: Emulator, store_url: str, **settings: str) -> Proxy:
     return Proxy(
         {
             "DATABRICKS_HOST": emulator.url,
             "DATABRICKS_TOKEN": E2E_TOKEN,
             "PROXY_API_KEYS": KEYS,
             "PROXY_STORE_URL": store_url,
+            **settings,
         }
     )
 
@@ -215,3 +219,28 @@ def test_the_apps_resource_path_logs_in_with_a_refreshed_token(postgres: Postgre
         assert "wrong-secret" not in str(caught.value)
 
     asyncio.run(run())
+
+
+def test_a_failing_store_never_loses_an_answer(emulator: Emulator, tmp_path: Path) -> None:
+    """The store's file is locked by another writer: the answer is given all the same, and the failure logged
+    and counted; a read that needs the store is a 503 in OpenAI's envelope, never a 500."""
+    path = tmp_path / "locked.db"
+    server = start(emulator, f"sqlite:///{path}", PROXY_STORE_TIMEOUT="0.5")
+    locker = sqlite3.connect(path, isolation_level=None)
+    try:
+        alice = client_for(server, "key-alice-e2e")
+        stored = alice.responses.create(model=LLAMA, input="kept?")
+        assert stored.output_text == "Echo: kept?"
+        locker.execute("BEGIN EXCLUSIVE")
+        answered = alice.responses.create(model=LLAMA, input="still answered")
+        assert answered.output_text == "Echo: still answered"
+        metrics = httpx.get(f"{server.url}/metrics", timeout=5).text
+        assert 'proxy_store_failures_total{reason="write"} 1.0' in metrics
+        assert "not stored: StoreUnavailableError" in server.wait_for_output("not stored")
+        locker.execute("ROLLBACK")
+        with pytest.raises(openai.NotFoundError):
+            alice.responses.retrieve(answered.id)  # it was never stored
+        assert alice.responses.retrieve(stored.id).id == stored.id
+    finally:
+        locker.close()
+        server.stop()

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from services.settings import Settings
+from services.store.guard import GuardedDatabase, StoreUnavailableError
 from services.store.lakebase import Credential, LakebaseCredentialError, RefreshingPassword, databricks_credential
 from services.store.opening import StoreConfigError, open_store, postgres_dsn, postgres_password, sqlite_path
 from services.store.postgres import numbered
@@ -101,3 +102,25 @@ async def test_off_opens_nothing_and_a_wrong_url_fails_start_up() -> None:
     with pytest.raises(StoreConfigError) as caught:
         await open_store(Settings(store_url="postgresql://u:hunter2@127.0.0.1:1/db", startup_timeout=2))
     assert "hunter2" not in str(caught.value)
+
+
+class StuckDatabase:
+    dialect = "sqlite"
+
+    async def execute(self, sql: str, args: object = ()) -> int:
+        await asyncio.sleep(10)
+        return 0
+
+    async def fetch(self, sql: str, args: object = ()) -> list[object]:
+        raise OSError("disk I/O error on /secret/path")
+
+
+@pytest.mark.anyio
+async def test_a_failing_or_hung_statement_is_a_503_that_names_no_detail() -> None:
+    guarded = GuardedDatabase(StuckDatabase(), timeout=0.05)  # type: ignore[arg-type]
+    with pytest.raises(StoreUnavailableError) as failed:
+        await guarded.fetch("SELECT 1")
+    with pytest.raises(StoreUnavailableError):
+        await guarded.execute("DELETE FROM responses")  # hung: given up after the timeout
+    assert failed.value.status == 503 and failed.value.code == "store_unavailable"
+    assert "secret" not in failed.value.message
