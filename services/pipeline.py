@@ -197,7 +197,7 @@ class Pipeline:
             if not is_refusal(exc):
                 raise
         self.caching.refusals.remember(endpoint)
-        self.metrics.cache_refusals.labels(self.metrics.models.label(endpoint, False)).inc()
+        self.metrics.cache_refusals.labels(self.metrics.models.label(endpoint, True)).inc()  # it answered: it exists
         note = "cache breakpoints refused, sent without"
         record.note = f"{record.note}; {note}" if record.note else note
         return await send(endpoint, content)
