@@ -65,6 +65,8 @@ def _blocks(body: dict[str, Any]) -> Iterator[_Block]:
             continue
         head = orjson.dumps({k: v for k, v in message.items() if k != "content"}, option=orjson.OPT_SORT_KEYS)
         content = message.get("content")
+        if isinstance(content, str):  # shorthand for one text block, as Claude reads it
+            content = [{"type": "text", "text": content}]
         if isinstance(content, list):
             for part in content:
                 if not isinstance(part, dict):
