@@ -167,6 +167,38 @@ async def test_an_endpoint_refusing_breakpoints_gets_the_request_again_without_a
 
 @pytest.mark.anyio
 @respx.mock
+async def test_a_stream_refused_for_its_breakpoints_is_opened_again_without() -> None:
+    refusal = httpx.Response(
+        400,
+        json={
+            "error_code": "BAD_REQUEST",
+            "message": "messages.0.content.0.cache_control: Extra inputs are not permitted",
+        },
+    )
+    chunk = {
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+        "object": "chat.completion.chunk",
+        "id": "msg_bdrk_01abc",
+        "created": 1731283200,
+    }
+    stream = httpx.Response(
+        200,
+        content=b"data: " + orjson.dumps(chunk) + b"\n\ndata: [DONE]\n\n",
+        headers={"content-type": "text/event-stream"},
+    )
+    route = respx.post(invocations(SONNET)).mock(side_effect=[refusal, stream])
+    async with proxy(send_usage_context=False) as client:
+        response = await client.post(
+            "/v1/chat/completions", json={"model": SONNET, "messages": CONVERSATION, "stream": True}
+        )
+    assert response.status_code == 200 and '"content":"Hi"' in response.text
+    assert route.call_count == 2 and sent(route, 1)["messages"] == CONVERSATION
+
+
+@pytest.mark.anyio
+@respx.mock
 async def test_other_400s_are_not_retried() -> None:
     error = httpx.Response(400, json={"error_code": "BAD_REQUEST", "message": "max_tokens is too large"})
     route = respx.post(invocations(SONNET)).mock(return_value=error)
