@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CLAUDE, GPT_OSS
+from tests.e2e.conftest import GPT_OSS
 from tests.e2e.harness import Emulator, Proxy
 
 CLAUDE_CODE_DIR = Path(__file__).resolve().parents[1] / "claude_code"
