@@ -189,10 +189,10 @@ class Pipeline:
         """Send with automatic cache breakpoints where they apply; an endpoint that refuses them (a 400 naming
         ``cache_control``: nothing was generated) gets the request again without them, once, and is remembered."""
         bodies = self.caching.bodies(endpoint, plan.body, content)
-        if bodies.marked is None:
-            return await send(endpoint, content)
+        if bodies.retry is None:
+            return await send(endpoint, bodies.first)
         try:
-            return await send(endpoint, bodies.marked)
+            return await send(endpoint, bodies.first)
         except ProxyError as exc:
             if not is_refusal(exc):
                 raise
@@ -200,7 +200,7 @@ class Pipeline:
         self.metrics.cache_refusals.labels(self.metrics.models.label(endpoint, True)).inc()  # it answered: it exists
         note = "cache breakpoints refused, sent without"
         record.note = f"{record.note}; {note}" if record.note else note
-        return await send(endpoint, content)
+        return await send(endpoint, bodies.retry())
 
     async def _explained(self, exc: ProxyError, model: str, endpoint: str, authorization: str, task: str) -> ProxyError:
         """Databricks' error, or a clearer one when the model name or the model's task is the problem."""

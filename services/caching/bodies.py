@@ -1,22 +1,28 @@
-"""The upstream body for one endpoint: with automatic cache breakpoints when it is a Claude endpoint that
-takes them, else as the door built it."""
+"""The upstream body for one endpoint, and the one to send instead should the endpoint refuse breakpoints.
+
+A Claude endpoint gets automatic breakpoints (``breakpoints.py``) when the request carries none, else the
+client's own as sent; should it refuse them (``refusals.py``), the same request goes again without any
+``cache_control``, and the endpoint gets none until the refusal is forgotten. Other families get the body
+as the door built it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from services.caching.breakpoints import with_breakpoints
+from services.caching.breakpoints import has_breakpoints, with_breakpoints, without_breakpoints
 from services.caching.refusals import RefusalMemory
 from services.dialects.anthropic.family import Kind, family_of
 
 
 @dataclass(frozen=True, slots=True)
 class Bodies:
-    plain: bytes  # as the door built it
-    marked: bytes | None  # with automatic breakpoints; None when the request gets none
+    first: bytes  # what is sent
+    retry: Callable[[], bytes] | None = None  # the body without breakpoints, should the endpoint refuse them
 
 
 class PromptCaching:
@@ -24,12 +30,13 @@ class PromptCaching:
         self.enabled = enabled
         self.refusals = refusals or RefusalMemory()
 
-    def wants_breakpoints(self, endpoint: str) -> bool:
-        """Claude only: other families refuse the field or cache prefixes by themselves."""
-        return self.enabled and family_of(endpoint).kind is Kind.CLAUDE and not self.refusals.refuses(endpoint)
-
-    def bodies(self, endpoint: str, body: dict[str, Any], plain: bytes) -> Bodies:
-        if not self.wants_breakpoints(endpoint):
-            return Bodies(plain, None)
+    def bodies(self, endpoint: str, body: dict[str, Any], content: bytes) -> Bodies:
+        """``content`` is ``body`` serialised, as the door built it."""
+        if not self.enabled or family_of(endpoint).kind is not Kind.CLAUDE:
+            return Bodies(content)  # other families refuse the field or cache prefixes by themselves
+        if self.refusals.refuses(endpoint):
+            return Bodies(orjson.dumps(without_breakpoints(body)) if has_breakpoints(body) else content)
+        if has_breakpoints(body):  # the client's own, as sent
+            return Bodies(content, lambda: orjson.dumps(without_breakpoints(body)))
         marked = with_breakpoints(body)
-        return Bodies(plain, orjson.dumps(marked) if marked is not None else None)
+        return Bodies(orjson.dumps(marked), lambda: content) if marked is not None else Bodies(content)

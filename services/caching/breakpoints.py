@@ -13,7 +13,8 @@ multi-turn conversations, a request that carries no breakpoint of its own gets u
 
 Only ``system``, ``user`` and ``tool`` messages are marked (never an assistant turn), and only a non-empty
 text part (Claude refuses empty text blocks). A request with a breakpoint of its own is left as the
-client sent it. Short prefixes are marked too: below the model's minimum cacheable length (1024 to 4096
+client sent it (and loses them only where the endpoint refuses them: ``without_breakpoints``).
+Short prefixes are marked too: below the model's minimum cacheable length (1024 to 4096
 tokens, by model) Claude processes the request without caching it, at no extra cost and with no error,
 so the proxy need not count tokens to decide.
 """
@@ -113,3 +114,28 @@ def with_breakpoints(body: dict[str, Any]) -> dict[str, Any] | None:
     for index in positions:
         marked[index] = _marked(messages[index])
     return {**body, "messages": marked}
+
+
+def _unmarked(value: Any) -> Any:
+    if isinstance(value, dict) and "cache_control" in value:
+        return {key: item for key, item in value.items() if key != "cache_control"}
+    return value
+
+
+def without_breakpoints(body: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``body`` without any ``cache_control`` (for an endpoint that refuses the field)."""
+    out: dict[str, Any] = _unmarked(body)
+    if isinstance(out.get("tools"), list):
+        out = {**out, "tools": [_unmarked(tool) for tool in out["tools"]]}
+    messages = out.get("messages")
+    if isinstance(messages, list):
+        out = {
+            **out,
+            "messages": [
+                {**m, "content": [_unmarked(part) for part in m["content"]]}
+                if isinstance(m, dict) and isinstance(m.get("content"), list)
+                else m
+                for m in messages
+            ],
+        }
+    return out

@@ -5,7 +5,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from services.caching.breakpoints import EPHEMERAL, MAX_BREAKPOINTS, has_breakpoints, with_breakpoints
+from services.caching.breakpoints import (
+    EPHEMERAL,
+    MAX_BREAKPOINTS,
+    has_breakpoints,
+    with_breakpoints,
+    without_breakpoints,
+)
 
 MARK = {"cache_control": EPHEMERAL}
 
@@ -112,3 +118,25 @@ def test_never_more_than_the_limit() -> None:
             if "cache_control" in part
         )
         assert 1 <= count <= min(3, MAX_BREAKPOINTS)
+
+
+def test_without_breakpoints_removes_every_marker_and_nothing_else() -> None:
+    body = {
+        "cache_control": {"type": "ephemeral"},
+        "messages": [
+            {"role": "system", "content": [text("S", **MARK)]},
+            {"role": "user", "content": "plain"},
+            {"role": "tool", "tool_call_id": "c", "content": [text("out", **MARK), text("more")]},
+        ],
+        "tools": [{"type": "function", "function": {"name": "f"}, **MARK}],
+    }
+    before = copy.deepcopy(body)
+    assert without_breakpoints(body) == {
+        "messages": [
+            {"role": "system", "content": [text("S")]},
+            {"role": "user", "content": "plain"},
+            {"role": "tool", "tool_call_id": "c", "content": [text("out"), text("more")]},
+        ],
+        "tools": [{"type": "function", "function": {"name": "f"}}],
+    }
+    assert body == before

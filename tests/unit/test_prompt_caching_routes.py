@@ -199,6 +199,24 @@ async def test_a_stream_refused_for_its_breakpoints_is_opened_again_without() ->
 
 @pytest.mark.anyio
 @respx.mock
+async def test_a_clients_own_breakpoints_refused_are_left_out_once_and_then_up_front() -> None:
+    refusal = httpx.Response(400, json={"error_code": "BAD_REQUEST", "message": 'json: unknown field "cache_control"'})
+    route = respx.post(invocations(SONNET)).mock(
+        side_effect=[refusal, httpx.Response(200, json=answer()), httpx.Response(200, json=answer())]
+    )
+    messages = [{"role": "system", "content": [text("Rules", **MARK)]}, {"role": "user", "content": "Go."}]
+    async with proxy(send_usage_context=False) as client:
+        for _ in range(2):
+            response = await client.post("/v1/chat/completions", json={"model": SONNET, "messages": messages})
+            assert response.status_code == 200
+    assert sent(route, 0)["messages"] == messages  # as the client sent it
+    unmarked = [{"role": "system", "content": [text("Rules")]}, {"role": "user", "content": "Go."}]
+    assert sent(route, 1)["messages"] == unmarked and sent(route, 2)["messages"] == unmarked
+    assert route.call_count == 3
+
+
+@pytest.mark.anyio
+@respx.mock
 async def test_other_400s_are_not_retried() -> None:
     error = httpx.Response(400, json={"error_code": "BAD_REQUEST", "message": "max_tokens is too large"})
     route = respx.post(invocations(SONNET)).mock(return_value=error)
