@@ -14,6 +14,8 @@ targets round by round and reporting medians over rounds:
   CPU, 100-chunk streams (first event, CPU per upstream chunk and per event), see bench/messages.py;
 * the OpenAI Responses API the same way (ours and LiteLLM's ``/v1/responses``), see bench/responses.py;
 * what a stored response adds (``store: false`` vs ``store: true`` vs ``previous_response_id``), bench/stored.py;
+* prompt caching: the input a 20-turn agent session on Claude is billed for, with the proxy's automatic cache
+  breakpoints and without (ours only), see bench/caching.py;
 * memory: RSS idle and with 500 slow streams held open, and whether those streams keep the
   upstream's pace.
 
@@ -44,6 +46,7 @@ import orjson
 import uvloop
 
 from bench import loadgen
+from bench.caching import phase_caching
 from bench.client import Connection, SSECounter, build_request, wait_http_ok
 from bench.messages import phase_messages
 from bench.procs import (
@@ -980,6 +983,7 @@ class Bench:
             ("messages", lambda: phase_messages(self)),
             ("responses", lambda: phase_responses(self)),
             ("stored", lambda: phase_stored(self)),
+            ("caching", lambda: phase_caching(self)),
             ("memory", self.phase_memory),
         ]
         if self.args.profile:

@@ -18,6 +18,8 @@ import httpx
 import orjson
 from starlette.types import Receive
 
+from services.caching.bodies import PromptCaching
+from services.caching.refusals import is_refusal
 from services.call import CLIENT_CLOSED, CallRecord
 from services.databricks.catalog import ModelCatalog
 from services.databricks.client import DatabricksClient, UpstreamAnswer
@@ -75,6 +77,7 @@ class Pipeline:
         self.limiter = limiter
         self.metrics = metrics
         self.streams = streams
+        self.caching = PromptCaching(settings.prompt_caching)
 
     async def answer(
         self, call: Call, model: str, plan: UpstreamRequest, normalize: Callable[[dict[str, Any]], dict[str, Any]]
@@ -84,7 +87,7 @@ class Pipeline:
         content, started = self._start(record, model, plan)
         try:
             work = self._with_fallbacks(
-                call, plan, lambda endpoint: self.client.invoke(endpoint, content, call.authorization)
+                call, plan, content, lambda endpoint, body: self.client.invoke(endpoint, body, call.authorization)
             )
             answer: UpstreamAnswer | None = await self._bounded(call, work)
         finally:
@@ -114,7 +117,10 @@ class Pipeline:
         content, started = self._start(record, model, plan)
         try:
             upstream: httpx.Response = await self._with_fallbacks(
-                call, plan, lambda endpoint: self.client.open_stream(endpoint, content, call.authorization)
+                call,
+                plan,
+                content,
+                lambda endpoint, body: self.client.open_stream(endpoint, body, call.authorization),
             )
         except BaseException:
             self.limiter.release()
@@ -148,7 +154,9 @@ class Pipeline:
         self.limiter.acquire()
         return content, time.perf_counter()
 
-    async def _with_fallbacks(self, call: Call, plan: UpstreamRequest, send: Callable[[str], Awaitable[T]]) -> T:
+    async def _with_fallbacks(
+        self, call: Call, plan: UpstreamRequest, content: bytes, send: Callable[[str, bytes], Awaitable[T]]
+    ) -> T:
         """Send to the endpoint, or to its fallbacks while the answer is 429/503 (nothing relayed yet)."""
         record = call.record
         endpoint = record.endpoint
@@ -157,7 +165,7 @@ class Pipeline:
         last = len(candidates) - 1
         for position, candidate in enumerate(candidates):
             try:
-                result = await send(candidate)
+                result = await self._send_cached(call.record, candidate, plan, content, send)
             except ProxyError as exc:
                 if position < last and exc.status in _FALLBACK_STATUSES:
                     self.metrics.fallbacks.labels(endpoint, candidates[position + 1]).inc()
@@ -169,6 +177,30 @@ class Pipeline:
             record.endpoint = candidate
             return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_cached(
+        self,
+        record: CallRecord,
+        endpoint: str,
+        plan: UpstreamRequest,
+        content: bytes,
+        send: Callable[[str, bytes], Awaitable[T]],
+    ) -> T:
+        """Send with automatic cache breakpoints where they apply; an endpoint that refuses them (a 400 naming
+        ``cache_control``: nothing was generated) gets the request again without them, once, and is remembered."""
+        bodies = self.caching.bodies(endpoint, plan.body, content)
+        if bodies.retry is None:
+            return await send(endpoint, bodies.first)
+        try:
+            return await send(endpoint, bodies.first)
+        except ProxyError as exc:
+            if not is_refusal(exc):
+                raise
+        self.caching.refusals.remember(endpoint)
+        self.metrics.cache_refusals.labels(self.metrics.models.label(endpoint, True)).inc()  # it answered: it exists
+        note = "cache breakpoints refused, sent without"
+        record.note = f"{record.note}; {note}" if record.note else note
+        return await send(endpoint, bodies.retry())
 
     async def _explained(self, exc: ProxyError, model: str, endpoint: str, authorization: str, task: str) -> ProxyError:
         """Databricks' error, or a clearer one when the model name or the model's task is the problem."""

@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from services.caching.usage import cache_counts
+
 STOP_REASONS = {
     "stop": "end_turn",
     "length": "max_tokens",
@@ -45,15 +47,15 @@ def _count(value: Any) -> int:
 
 
 def usage(pivot_usage: Any) -> dict[str, int]:
-    """Anthropic usage from chat usage; Databricks' Claude cache counts when it reports them."""
+    """Anthropic usage from chat usage: ``input_tokens`` is the input neither read from nor written to the
+    prompt cache, as Anthropic counts it (the three add up to the whole prompt)."""
     raw = pivot_usage if isinstance(pivot_usage, dict) else {}
-    details = raw.get("prompt_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    counts = cache_counts(raw)
     return {
-        "input_tokens": _count(raw.get("prompt_tokens")),
+        "input_tokens": counts.uncached,
         "output_tokens": _count(raw.get("completion_tokens")),
-        "cache_creation_input_tokens": _count(raw.get("cache_creation_input_tokens")),
-        "cache_read_input_tokens": _count(raw.get("cache_read_input_tokens")) or _count(cached),
+        "cache_creation_input_tokens": counts.written,
+        "cache_read_input_tokens": counts.read,
     }
 
 

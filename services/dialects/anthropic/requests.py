@@ -10,7 +10,8 @@ decoder. Choices that are not obvious:
   one user message after them, as chat expects.
 - Thinking blocks are replayed verbatim as ``thinking_blocks`` for Claude (signatures untouched, in
   order; unsigned ones, which Claude refuses, are left out); other families cannot verify them and get none.
-- ``cache_control`` stays on text blocks for Claude (Databricks honours it) and is dropped elsewhere.
+- ``cache_control`` stays on text blocks and tool results for Claude (Databricks honours it) and is
+  dropped elsewhere; a request that marks nothing gets the proxy's automatic breakpoints (``services/caching``).
 - Empty text blocks are dropped (Databricks' Claude rejects them); an empty tool result says so.
 - Server tools (Anthropic runs them, Databricks cannot) and blocks the pivot cannot carry (PDF documents,
   server tool results, ...) are dropped and named in ``dropped`` (the log line notes them); a tool result
@@ -154,7 +155,10 @@ class _Builder:
                 value = UNSENT_TOOL_RESULT.format(", ".join(dropped))
         else:
             value = content if isinstance(content, str) else ""
-        return {"role": "tool", "tool_call_id": block["tool_use_id"], "content": value or EMPTY_TOOL_RESULT}
+        value = value or EMPTY_TOOL_RESULT
+        if self.claude and block.get("cache_control") is not None:
+            value = _with_cache_control(value, block["cache_control"])
+        return {"role": "tool", "tool_call_id": block["tool_use_id"], "content": value}
 
     def add_assistant(self, content: Any) -> None:
         if isinstance(content, str):
@@ -205,6 +209,17 @@ class _Builder:
                 function["description"] = tool["description"]
             out.append({"type": "function", "function": function})
         return out
+
+
+def _with_cache_control(value: str | list[dict[str, Any]], cache_control: Any) -> list[dict[str, Any]]:
+    """A tool result's content with the client's breakpoint on its last text part (Claude Code marks the
+    last block of the conversation, often a tool result)."""
+    parts = [{"type": "text", "text": value}] if isinstance(value, str) else list(value)
+    for index in range(len(parts) - 1, -1, -1):
+        if parts[index].get("type") == "text":
+            parts[index] = {**parts[index], "cache_control": cache_control}
+            break
+    return parts
 
 
 def _nothing_to_send(position: int, dropped: list[str]) -> InvalidRequestError:

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.caching.usage import cache_counts
 from services.errors import ProxyError
 
 
@@ -106,12 +107,9 @@ def _detail(usage: dict[str, Any], key: str, name: str) -> int:
 def usage_of(usage: Any) -> dict[str, Any]:
     """Responses usage from the pivot's chat usage (zeros when Databricks sent none: clients need integers)."""
     usage = usage if isinstance(usage, dict) else {}
-    prompt = _count(usage.get("prompt_tokens"))
+    counts = cache_counts(usage)
+    prompt, cached, written = counts.prompt, counts.read, counts.written
     completion = _count(usage.get("completion_tokens"))
-    cached = _detail(usage, "prompt_tokens_details", "cached_tokens") or _count(usage.get("cache_read_input_tokens"))
-    written = _detail(usage, "prompt_tokens_details", "cache_creation_tokens") or _count(
-        usage.get("cache_creation_input_tokens")
-    )
     reasoning = _detail(usage, "completion_tokens_details", "reasoning_tokens") or _count(usage.get("reasoning_tokens"))
     return {
         "input_tokens": prompt,
