@@ -27,7 +27,8 @@ from typing import Any
 
 import orjson
 
-from services.dialects.anthropic.family import Family, Kind, family_of, reasoning_fields, wants_thinking
+from services.databricks.families import Family, Kind
+from services.dialects.anthropic.thinking import reasoning_fields, wants_thinking
 from services.errors import InvalidRequestError
 
 EMPTY_TOOL_RESULT = "(no output)"
@@ -254,9 +255,8 @@ def _tool_choice(choice: dict[str, Any]) -> Any:
     return kind  # "auto" and "none" mean the same in chat
 
 
-def to_chat(payload: dict[str, Any], endpoint: str) -> ChatTranslation:
-    """The chat pivot request for a validated Messages request going to ``endpoint``."""
-    family = family_of(endpoint)
+def to_chat(payload: dict[str, Any], family: Family) -> ChatTranslation:
+    """The chat pivot request for a validated Messages request going to an endpoint of ``family``."""
     builder = _Builder(family)
     builder.add_system(payload.get("system"))
     for position, message in enumerate(payload["messages"]):
