@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from services.caching.usage import cache_counts
+from services.caching.usage import cache_counts, token_count
 
 STOP_REASONS = {
     "stop": "end_turn",
@@ -42,10 +42,6 @@ def message_id(pivot_id: Any) -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
 def usage(pivot_usage: Any) -> dict[str, int]:
     """Anthropic usage from chat usage: ``input_tokens`` is the input neither read from nor written to the
     prompt cache, as Anthropic counts it (the three add up to the whole prompt)."""
@@ -53,7 +49,7 @@ def usage(pivot_usage: Any) -> dict[str, int]:
     counts = cache_counts(raw)
     return {
         "input_tokens": counts.uncached,
-        "output_tokens": _count(raw.get("completion_tokens")),
+        "output_tokens": token_count(raw.get("completion_tokens")),
         "cache_creation_input_tokens": counts.written,
         "cache_read_input_tokens": counts.read,
     }
