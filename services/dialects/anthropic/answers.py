@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from services.caching.usage import cache_counts, token_count
+from services.translate import content as pivot_content
 
 STOP_REASONS = {
     "stop": "end_turn",
@@ -68,15 +69,7 @@ def tool_input(arguments: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def thinking_block(block: dict[str, Any]) -> dict[str, Any] | None:
-    if block.get("type") == "redacted_thinking":
-        data = block.get("data")
-        return {"type": "redacted_thinking", "data": data} if isinstance(data, str) else None
-    text = block.get("thinking")
-    if not isinstance(text, str):
-        return None
-    signature = block.get("signature")
-    return {"type": "thinking", "thinking": text, "signature": signature if isinstance(signature, str) else ""}
+thinking_block = pivot_content.thinking_block_of
 
 
 def _content(message: dict[str, Any], thinking: bool) -> list[dict[str, Any]]:
@@ -86,7 +79,7 @@ def _content(message: dict[str, Any], thinking: bool) -> list[dict[str, Any]]:
         if isinstance(blocks, list) and blocks:
             content.extend(b for b in (thinking_block(x) for x in blocks if isinstance(x, dict)) if b is not None)
         elif isinstance(message.get("reasoning_content"), str) and message["reasoning_content"]:
-            content.append({"type": "thinking", "thinking": message["reasoning_content"], "signature": ""})
+            content.append(pivot_content.thinking(message["reasoning_content"]))
     text = message.get("content")
     if isinstance(text, str) and text:
         content.append({"type": "text", "text": text})

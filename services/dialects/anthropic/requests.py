@@ -30,6 +30,7 @@ import orjson
 from services.databricks.families import Family, Kind
 from services.dialects.anthropic.thinking import reasoning_fields, wants_thinking
 from services.errors import InvalidRequestError
+from services.translate.content import redacted_thinking, thinking
 
 EMPTY_TOOL_RESULT = "(no output)"
 UNSENT_TOOL_RESULT = "(the tool's output could not be passed on: {})"
@@ -168,7 +169,7 @@ class _Builder:
             return
         texts: list[str] = []
         calls: list[dict[str, Any]] = []
-        thinking: list[dict[str, Any]] = []
+        replayed: list[dict[str, Any]] = []
         for block in content:
             kind = block.get("type")
             if kind == "text":
@@ -182,12 +183,10 @@ class _Builder:
             elif kind == "thinking":
                 # Unsigned thinking (another model's, or cut by max_tokens) is refused by Claude: left out.
                 if self.claude and block["signature"]:
-                    thinking.append(
-                        {"type": "thinking", "thinking": block["thinking"], "signature": block["signature"]}
-                    )
+                    replayed.append(thinking(block["thinking"], block["signature"]))
             elif kind == "redacted_thinking":
                 if self.claude:
-                    thinking.append({"type": "redacted_thinking", "data": block["data"]})
+                    replayed.append(redacted_thinking(block["data"]))
             else:
                 self.drop(str(kind))
         if not texts and not calls:
@@ -195,8 +194,8 @@ class _Builder:
         message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}
         if calls:
             message["tool_calls"] = calls
-        if thinking:
-            message["thinking_blocks"] = thinking
+        if replayed:
+            message["thinking_blocks"] = replayed
         self.messages.append(message)
 
     def tools(self, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
