@@ -29,7 +29,7 @@ from bench.stats import fmt, render_table
 from bench.targets import BENCH_DIR, REPO_ROOT
 
 if TYPE_CHECKING:
-    from bench.main import Bench
+    from bench.core import Bench
 
 MODEL = "databricks-claude-sonnet-4-5"
 TURNS = 20

@@ -21,7 +21,7 @@ from bench.stats import fmt, median, percentile, ratio, render_table, rnd
 from bench.targets import HOST, Target, request_body
 
 if TYPE_CHECKING:
-    from bench.main import Bench
+    from bench.core import Bench
 
 
 @dataclass(frozen=True, slots=True)
