@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
@@ -65,6 +66,17 @@ class ApiKeys:
             if hmac.compare_digest(key, presented):
                 found = label
         return found
+
+
+def _query_key(scope: Scope, dialect: Dialect) -> bytes | None:
+    """Google's ``?key=`` (Gemini door only). The query string is never logged: the log line names the path."""
+    if dialect.name != "gemini" or b"key=" not in scope.get("query_string", b""):
+        return None
+    for field in scope["query_string"].split(b"&"):
+        name, _, value = field.partition(b"=")
+        if name == b"key" and value:
+            return unquote_to_bytes(value)
+    return None
 
 
 def bearer(value: bytes) -> bytes:
@@ -179,7 +191,7 @@ class RequestContextMiddleware:
                 request_id_header = value.decode("latin-1")
             elif name == b"authorization":
                 authorization = value
-            elif name == b"x-api-key":
+            elif name in (b"x-api-key", b"x-goog-api-key"):  # Google's clients send the latter
                 api_key = value
             elif name in _GATEWAY_HEADERS:
                 gateway.setdefault(name, value)
@@ -218,7 +230,7 @@ class RequestContextMiddleware:
                 record.caller = identity.caller
                 state["user_token"] = identity.user_token
             if policy.key and self.api_keys:
-                label = self._key_label(authorization, api_key)
+                label = self._key_label(authorization, api_key or _query_key(scope, policy.dialect))
                 record.caller = record.caller or label
             endpoint = policy.direct.get(scope["method"])
             if endpoint is None:
@@ -242,7 +254,8 @@ class RequestContextMiddleware:
             if label is not None:
                 return label
         raise AuthenticationError(
-            "Invalid or missing API key: send one as 'Authorization: Bearer <key>' or as 'x-api-key: <key>'."
+            "Invalid or missing API key: send one as 'Authorization: Bearer <key>' or as 'x-api-key: <key>' "
+            "('x-goog-api-key' or '?key=' on the Gemini door)."
         )
 
     @staticmethod
