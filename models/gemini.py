@@ -1,18 +1,25 @@
 """Google Gemini API wire shapes (``generateContent``, ``countTokens``, models): what the door validates.
 
-Field names are the REST API's camelCase (https://ai.google.dev/api/generate-content). Every object
-accepts fields it does not name: the SDKs send extras (and newer fields) that the door ignores.
+Field names are the REST API's camelCase (https://ai.google.dev/api/generate-content); like Google's own
+JSON parsing (proto3 JSON accepts a field's original name too), each is also read in snake_case, which
+``google-genai`` sends for some nested fields (``thinking_budget``, ``parameters_json_schema``). Every
+object accepts fields it does not name: the SDKs send extras (and newer fields) that the door ignores.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict
+from pydantic.alias_generators import to_snake
+
+
+def _either(name: str) -> AliasChoices:
+    return AliasChoices(name, to_snake(name))
 
 
 class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", alias_generator=AliasGenerator(validation_alias=_either))
 
 
 class Blob(_Open):

@@ -29,6 +29,7 @@ from routes.respond import STREAM_HEADERS, json_response, respond_json, respond_
 from services.dialects import Dialect
 from services.dialects.gemini import answers as gemini_answers
 from services.dialects.gemini.errors import error_body, json_path, validation_error
+from services.dialects.gemini.fields import camel_keys
 from services.dialects.gemini.model_ids import endpoint_for, is_gemini_id, model_list, strip_prefix
 from services.dialects.gemini.requests import to_chat
 from services.dialects.gemini.stream import ContentStream
@@ -108,7 +109,7 @@ async def model_method(model_method: str, request: Request) -> Response:
 
 
 async def generate_content(request: Request, model: str, *, stream: bool) -> Response:
-    payload = await read_payload(request, GenerateContentRequest, validation_error, json_path)
+    payload = camel_keys(await read_payload(request, GenerateContentRequest, validation_error, json_path))
     record = record_of(request)
     try:
         endpoint = await endpoint_of(request, model)
@@ -156,7 +157,7 @@ async def _respond_array(
 
 
 async def count_tokens(request: Request, model: str) -> Response:
-    payload = await read_payload(request, CountTokensRequest, validation_error, json_path)
+    payload = camel_keys(await read_payload(request, CountTokensRequest, validation_error, json_path))
     await _check_served(request, model)
     inner = payload.get("generateContentRequest")
     return json_response({"totalTokens": estimate_tokens(inner if isinstance(inner, dict) else payload)})

@@ -148,3 +148,71 @@ def test_bad_request_is_invalid_argument(proxy: Proxy) -> None:
     )
     assert response.status_code == 400
     assert response.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+@pytest.mark.parametrize(
+    ("model", "code", "status"),
+    [
+        ("fault-status-400", 400, "INVALID_ARGUMENT"),
+        ("fault-status-404", 404, "NOT_FOUND"),
+        ("fault-status-429", 429, "RESOURCE_EXHAUSTED"),
+        ("fault-status-500", 500, "INTERNAL"),
+        ("fault-status-503", 503, "UNAVAILABLE"),
+    ],
+)
+def test_errors_map_to_sdk_exceptions(gemini: genai.Client, model: str, code: int, status: str) -> None:
+    with pytest.raises(errors.APIError) as caught:
+        gemini.models.generate_content(model=model, contents="x")
+    assert isinstance(caught.value, errors.ClientError if code < 500 else errors.ServerError)
+    assert (caught.value.code, caught.value.status) == (code, status)
+
+
+def test_mid_stream_failure_raises_in_the_sdk(gemini: genai.Client, proxy: Proxy) -> None:
+    with httpx.stream(
+        "POST",
+        f"{proxy.url}/api/gemini/v1beta/models/fault-stream-error:streamGenerateContent?alt=sse",
+        json={"contents": [{"parts": [{"text": "one two"}]}]},
+        timeout=30,
+    ) as response:
+        assert response.status_code == 200
+        text = "".join(response.iter_text())
+    assert text.endswith(
+        'data: {"error":{"code":502,"message":"Model crashed mid-stream","status":"UNAVAILABLE"}}\r\n\r\n'
+    )
+    with pytest.raises(errors.APIError) as caught:
+        for _ in gemini.models.generate_content_stream(model="fault-stream-error", contents="one two"):
+            pass
+    assert caught.value.status == "UNAVAILABLE"
+
+
+def test_claude_thinking_travels_in_thought_signature(gemini: genai.Client, emulator: Emulator) -> None:
+    """No store: the signed thinking comes back to the client in thoughtSignature and goes to Claude verbatim."""
+    weather = types.FunctionDeclaration(
+        name="get_weather",
+        parameters_json_schema={"type": "object", "properties": {"city": {"type": "string"}}},
+    )
+    config = types.GenerateContentConfig(
+        tools=[types.Tool(function_declarations=[weather])],
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+        thinking_config=types.ThinkingConfig(thinking_budget=2048, include_thoughts=True),
+    )
+    prompt = 'call get_weather with {"city": "Oslo"}'
+    first = gemini.models.generate_content(model=CLAUDE, contents=prompt, config=config)
+    sent = last_upstream_body(emulator)
+    assert sent["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    assert first.candidates is not None and first.candidates[0].content is not None
+    parts = first.candidates[0].content.parts or []
+    assert parts[0].thought is True and parts[0].text
+    (call_part,) = [p for p in parts if p.function_call is not None]
+    assert call_part.thought_signature
+    history = [
+        types.Content(role="user", parts=[types.Part(text=prompt)]),
+        first.candidates[0].content,
+        types.Content(role="user", parts=[types.Part.from_function_response(name="get_weather", response={"t": 1})]),
+    ]
+    gemini.models.generate_content(model=CLAUDE, contents=history, config=config)
+    assistant = last_upstream_body(emulator)["messages"][-2]
+    reasoning = assistant["content"][0]
+    assert reasoning["type"] == "reasoning"
+    assert reasoning["summary"][0]["text"] == parts[0].text
+    assert reasoning["summary"][0]["signature"].startswith("ErcB")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from pydantic.alias_generators import to_camel
 
 from services.dialects.anthropic.family import Family, Kind, family_of, reasoning_fields
 from services.dialects.gemini import signatures
@@ -30,7 +31,7 @@ from services.errors import InvalidRequestError, UnsupportedParameterError
 DEFAULT_MAX_TOKENS = 8192
 _LEVELS = {"minimal": "low", "low": "low", "medium": "medium", "high": "high"}
 _DYNAMIC_BUDGET = -1
-_SCHEMA_DROP = ("propertyOrdering", "nullable")
+_SCHEMA_DROP = ("propertyOrdering", "property_ordering", "nullable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +48,9 @@ def json_schema(schema: Any) -> Any:
     if not isinstance(schema, dict):
         return schema
     out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in _SCHEMA_DROP:
+    for name, value in schema.items():
+        key = to_camel(name) if "_" in name else name  # the SDKs' Schema may say ``any_of``, ``max_items``
+        if name in _SCHEMA_DROP:
             continue
         if key == "type" and isinstance(value, str):
             out[key] = value.lower()
