@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from routes.deps import dialect_of, record_of, services_of, upstream_authorization
 from services.call import CLIENT_CLOSED
+from services.databricks.catalog import ResolvedModel
 from services.dialects import Dialect, StreamTranslator
 from services.dialects.openai import ChunkPassThrough
 from services.pipeline import Call
@@ -44,7 +45,7 @@ def _call(request: Request) -> Call:
 
 async def respond_json(
     request: Request,
-    model: str,
+    model: ResolvedModel,
     plan: UpstreamRequest,
     normalize: Render,
     render: Render | None = None,
@@ -58,7 +59,7 @@ async def respond_json(
 
 async def respond_openai(
     request: Request,
-    model: str,
+    model: ResolvedModel,
     plan: UpstreamRequest,
     *,
     stream: Callable[[], StreamNormalizer],
@@ -72,7 +73,7 @@ async def respond_openai(
 
 async def respond_stream(
     request: Request,
-    model: str,
+    model: ResolvedModel,
     plan: UpstreamRequest,
     normalizer: StreamNormalizer,
     translator: StreamTranslator,

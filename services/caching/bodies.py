@@ -16,7 +16,7 @@ import orjson
 
 from services.caching.breakpoints import has_breakpoints, with_breakpoints, without_breakpoints
 from services.caching.refusals import RefusalMemory
-from services.dialects.anthropic.family import Kind, family_of
+from services.databricks.families import Kind, family_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,8 @@ class CacheCounts:
         return max(self.prompt - self.read - self.written, 0)
 
 
-def _count(value: Any) -> int:
+def token_count(value: Any) -> int:
+    """A usage count as sent, or 0 for anything that is not a non-negative integer."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
@@ -39,9 +40,9 @@ def cache_counts(usage: Any) -> CacheCounts:
     usage = usage if isinstance(usage, dict) else {}
     details = usage.get("prompt_tokens_details")
     details = details if isinstance(details, dict) else {}
-    read = _count(usage.get("cache_read_input_tokens")) or _count(details.get("cached_tokens"))
-    written = _count(usage.get("cache_creation_input_tokens")) or _count(details.get("cache_creation_tokens"))
-    prompt = _count(usage.get("prompt_tokens"))
+    read = token_count(usage.get("cache_read_input_tokens")) or token_count(details.get("cached_tokens"))
+    written = token_count(usage.get("cache_creation_input_tokens")) or token_count(details.get("cache_creation_tokens"))
+    prompt = token_count(usage.get("prompt_tokens"))
     if prompt < read + written:  # Anthropic's meaning: the uncached rest only
         prompt += read + written
     return CacheCounts(prompt, read, written)

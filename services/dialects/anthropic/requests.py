@@ -27,8 +27,10 @@ from typing import Any
 
 import orjson
 
-from services.dialects.anthropic.family import Family, Kind, family_of, reasoning_fields, wants_thinking
+from services.databricks.families import Family, Kind
+from services.dialects.anthropic.thinking import reasoning_fields, wants_thinking
 from services.errors import InvalidRequestError
+from services.translate.content import redacted_thinking, thinking
 
 EMPTY_TOOL_RESULT = "(no output)"
 UNSENT_TOOL_RESULT = "(the tool's output could not be passed on: {})"
@@ -167,7 +169,7 @@ class _Builder:
             return
         texts: list[str] = []
         calls: list[dict[str, Any]] = []
-        thinking: list[dict[str, Any]] = []
+        replayed: list[dict[str, Any]] = []
         for block in content:
             kind = block.get("type")
             if kind == "text":
@@ -181,12 +183,10 @@ class _Builder:
             elif kind == "thinking":
                 # Unsigned thinking (another model's, or cut by max_tokens) is refused by Claude: left out.
                 if self.claude and block["signature"]:
-                    thinking.append(
-                        {"type": "thinking", "thinking": block["thinking"], "signature": block["signature"]}
-                    )
+                    replayed.append(thinking(block["thinking"], block["signature"]))
             elif kind == "redacted_thinking":
                 if self.claude:
-                    thinking.append({"type": "redacted_thinking", "data": block["data"]})
+                    replayed.append(redacted_thinking(block["data"]))
             else:
                 self.drop(str(kind))
         if not texts and not calls:
@@ -194,8 +194,8 @@ class _Builder:
         message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}
         if calls:
             message["tool_calls"] = calls
-        if thinking:
-            message["thinking_blocks"] = thinking
+        if replayed:
+            message["thinking_blocks"] = replayed
         self.messages.append(message)
 
     def tools(self, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -254,9 +254,8 @@ def _tool_choice(choice: dict[str, Any]) -> Any:
     return kind  # "auto" and "none" mean the same in chat
 
 
-def to_chat(payload: dict[str, Any], endpoint: str) -> ChatTranslation:
-    """The chat pivot request for a validated Messages request going to ``endpoint``."""
-    family = family_of(endpoint)
+def to_chat(payload: dict[str, Any], family: Family) -> ChatTranslation:
+    """The chat pivot request for a validated Messages request going to an endpoint of ``family``."""
     builder = _Builder(family)
     builder.add_system(payload.get("system"))
     for position, message in enumerate(payload["messages"]):

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.caching.usage import cache_counts
+from services.caching.usage import cache_counts, token_count
 from services.errors import ProxyError
 
 
@@ -95,13 +95,9 @@ def response_object(
     }
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
 def _detail(usage: dict[str, Any], key: str, name: str) -> int:
     details = usage.get(key)
-    return _count(details.get(name)) if isinstance(details, dict) else 0
+    return token_count(details.get(name)) if isinstance(details, dict) else 0
 
 
 def usage_of(usage: Any) -> dict[str, Any]:
@@ -109,14 +105,16 @@ def usage_of(usage: Any) -> dict[str, Any]:
     usage = usage if isinstance(usage, dict) else {}
     counts = cache_counts(usage)
     prompt, cached, written = counts.prompt, counts.read, counts.written
-    completion = _count(usage.get("completion_tokens"))
-    reasoning = _detail(usage, "completion_tokens_details", "reasoning_tokens") or _count(usage.get("reasoning_tokens"))
+    completion = token_count(usage.get("completion_tokens"))
+    reasoning = _detail(usage, "completion_tokens_details", "reasoning_tokens") or token_count(
+        usage.get("reasoning_tokens")
+    )
     return {
         "input_tokens": prompt,
         "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": written},
         "output_tokens": completion,
         "output_tokens_details": {"reasoning_tokens": reasoning},
-        "total_tokens": max(_count(usage.get("total_tokens")), prompt + completion),
+        "total_tokens": max(token_count(usage.get("total_tokens")), prompt + completion),
     }
 
 
