@@ -22,15 +22,16 @@ from models.gemini import (
     GenerateContentResponse,
     ListModelsResponse,
 )
-from routes.deps import read_payload, record_of, services_of, upstream_authorization
+from routes.deps import read_payload, record_of, resolve_model, services_of, upstream_authorization
 from routes.docs import error_responses, post_docs, stream_or_json
 from routes.lean import LeanRoute, needs
 from routes.respond import STREAM_HEADERS, json_response, respond_json, respond_stream
+from services.databricks.catalog import CHAT_TASK, ResolvedModel
 from services.dialects import Dialect
 from services.dialects.gemini import answers as gemini_answers
 from services.dialects.gemini.errors import error_body, json_path, validation_error
 from services.dialects.gemini.fields import camel_keys
-from services.dialects.gemini.model_ids import endpoint_for, is_gemini_id, model_list, strip_prefix
+from services.dialects.gemini.model_ids import GeminiIds, model_list, strip_prefix
 from services.dialects.gemini.requests import to_chat
 from services.dialects.gemini.stream import ContentStream
 from services.dialects.gemini.tokens import estimate_tokens
@@ -57,28 +58,6 @@ def models_path(request: Request) -> str:
     path = request.url.path
     index = path.find("/models")
     return path[:index] + "/models" if index > 0 else "/gemini/v1beta/models"
-
-
-async def endpoint_of(request: Request, model: str) -> str:
-    """The model name the pipeline resolves: as given, or the Gemini endpoint a Gemini id maps to."""
-    services = services_of(request)
-    catalog = services.catalog
-    if model in catalog.aliases or not is_gemini_id(model):
-        return model
-    try:
-        names = [m["id"] for m in await catalog.chat_models(upstream_authorization(request, services))]
-    except (PermissionDeniedError, AuthenticationError, UpstreamCredentialError):
-        return endpoint_for(model, [f"databricks-{model}"]) or model
-    if model in names:
-        return model
-    endpoint = endpoint_for(model, names)
-    if endpoint is None:
-        raise NotFoundError(
-            f"models/{model} is not found: it is a Gemini model id, and no Gemini serving endpoint is there to map "
-            f"it to. Name a serving endpoint (GET {models_path(request)} lists them).",
-            code="model_not_found",
-        )
-    return endpoint
 
 
 def _split(model_method: str) -> tuple[str, str]:
@@ -108,28 +87,26 @@ async def model_method(model_method: str, request: Request) -> Response:
     return await generate_content(request, model, stream=method == "streamGenerateContent")
 
 
-async def generate_content(request: Request, model: str, *, stream: bool) -> Response:
+async def generate_content(request: Request, model_name: str, *, stream: bool) -> Response:
     payload = camel_keys(await read_payload(request, GenerateContentRequest, validation_error, json_path))
-    record = record_of(request)
     try:
-        endpoint = await endpoint_of(request, model)
-        translation = to_chat(payload, endpoint, stream=stream)
+        model = await resolve_model(request, model_name, CHAT_TASK, GeminiIds(models_path(request)))
+        translation = to_chat(payload, model.family, model=model.requested, stream=stream)
         if translation.dropped:
-            record.note = "dropped: " + ", ".join(translation.dropped)
+            record_of(request).note = "dropped: " + ", ".join(translation.dropped)
         plan = chat_request(translation.body)
+        name = model.requested
         if stream:
-            normalizer = ChatStream(model, include_usage=True, thinking_blocks=True)
-            translator = ContentStream(model, thoughts=translation.thoughts)
+            normalizer = ChatStream(name, include_usage=True, thinking_blocks=True)
+            translator = ContentStream(name, thoughts=translation.thoughts)
             if request.query_params.get("alt") == "sse":
-                return await respond_stream(request, endpoint, plan, normalizer, translator)
-            return await _respond_array(request, endpoint, plan, normalizer, translator)
-        normalize = partial(chat_answers.chat_completion, requested_model=model, thinking_blocks=True)
-        render = partial(gemini_answers.generate_content_response, model=model, thoughts=translation.thoughts)
-        return await respond_json(request, endpoint, plan, normalize, render)
+                return await respond_stream(request, model, plan, normalizer, translator)
+            return await _respond_array(request, model, plan, normalizer, translator)
+        normalize = partial(chat_answers.chat_completion, requested_model=name, thinking_blocks=True)
+        render = partial(gemini_answers.generate_content_response, model=name, thoughts=translation.thoughts)
+        return await respond_json(request, model, plan, normalize, render)
     except ModelNotFoundError as exc:
         raise exc.listed_at(models_path(request)) from None
-    finally:
-        record.model = model
 
 
 def _array_dialect() -> Dialect:
@@ -148,11 +125,11 @@ def _array_dialect() -> Dialect:
 
 
 async def _respond_array(
-    request: Request, endpoint: str, plan: Any, normalizer: ChatStream, translator: ContentStream
+    request: Request, model: ResolvedModel, plan: Any, normalizer: ChatStream, translator: ContentStream
 ) -> Response:
     services = services_of(request)
     call = Call(record_of(request), request.receive, upstream_authorization(request, services))
-    events = await services.pipeline.stream(call, endpoint, plan, normalizer, translator, _array_dialect())
+    events = await services.pipeline.stream(call, model, plan, normalizer, translator, _array_dialect())
     return StreamingResponse(events, media_type="application/json", headers=STREAM_HEADERS)
 
 
@@ -168,7 +145,7 @@ async def _check_served(request: Request, model: str) -> None:
     services = services_of(request)
     catalog = services.catalog
     try:
-        endpoint = catalog.resolve(await endpoint_of(request, model))
+        endpoint = (await resolve_model(request, model, CHAT_TASK, GeminiIds(models_path(request)))).endpoint
         authorization = upstream_authorization(request, services)
         try:
             listed = {m["id"] for m in await catalog.models(authorization)}

@@ -6,14 +6,19 @@ from typing import Any
 
 import pytest
 
+from services.databricks.families import family_of
 from services.dialects.gemini import signatures
 from services.dialects.gemini.fields import camel_keys
-from services.dialects.gemini.requests import json_schema, to_chat
+from services.dialects.gemini.requests import ChatTranslation, json_schema, to_chat
 from services.errors import InvalidRequestError, UnsupportedParameterError
 
 CLAUDE = "databricks-claude-sonnet-4-5"
 LLAMA = "databricks-meta-llama-3-3-70b-instruct"
 GPT_OSS = "databricks-gpt-oss-120b"
+
+
+def translate(payload: dict[str, Any], endpoint: str, *, stream: bool) -> ChatTranslation:
+    return to_chat(payload, family_of(endpoint), model=endpoint, stream=stream)
 
 
 def user(text: str) -> dict[str, Any]:
@@ -36,7 +41,7 @@ def test_text_system_and_generation_config() -> None:
         "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}],
         "unknownExtra": {"a": 1},
     }
-    translation = to_chat(payload, CLAUDE, stream=True)
+    translation = translate(payload, CLAUDE, stream=True)
     assert translation.body == {
         "model": CLAUDE,
         "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "Hi"}],
@@ -51,7 +56,7 @@ def test_text_system_and_generation_config() -> None:
         "stream_options": {"include_usage": True},
     }
     assert translation.dropped == ("safetySettings (Databricks' guardrails apply)",)
-    llama = to_chat(payload, LLAMA, stream=False)
+    llama = translate(payload, LLAMA, stream=False)
     assert "top_k" not in llama.body and "topK" in llama.dropped
 
 
@@ -80,7 +85,7 @@ def test_function_call_round_trip_matches_ids_by_name_when_absent() -> None:
         ],
         "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_weather"]}},
     }
-    body = to_chat(payload, LLAMA, stream=False).body
+    body = translate(payload, LLAMA, stream=False).body
     assistant, tool = body["messages"][1:]
     assert assistant == {
         "role": "assistant",
@@ -110,16 +115,16 @@ def test_function_call_round_trip_matches_ids_by_name_when_absent() -> None:
 def test_tool_modes() -> None:
     tools = [{"functionDeclarations": [{"name": "a"}, {"name": "b", "parametersJsonSchema": {"type": "object"}}]}]
     for mode, choice in (("NONE", "none"), ("ANY", "required")):
-        body = to_chat(
+        body = translate(
             {"contents": [user("x")], "tools": tools, "toolConfig": {"functionCallingConfig": {"mode": mode}}},
             LLAMA,
             stream=False,
         ).body
         assert body["tool_choice"] == choice
-    auto = to_chat({"contents": [user("x")], "tools": tools}, LLAMA, stream=False).body
+    auto = translate({"contents": [user("x")], "tools": tools}, LLAMA, stream=False).body
     assert "tool_choice" not in auto and auto["tools"][1]["function"]["parameters"] == {"type": "object"}
     with pytest.raises(InvalidRequestError, match="allowedFunctionNames"):
-        to_chat(
+        translate(
             {
                 "contents": [user("x")],
                 "tools": tools,
@@ -146,16 +151,16 @@ def test_thinking_blocks_come_back_from_the_signature_for_claude_only() -> None:
             {"role": "user", "parts": [{"functionResponse": {"id": "toolu_1", "name": "f", "response": {"a": 1}}}]},
         ]
     }
-    claude = to_chat(payload, CLAUDE, stream=False).body["messages"]
+    claude = translate(payload, CLAUDE, stream=False).body["messages"]
     assert claude[1]["thinking_blocks"] == blocks and claude[1]["content"] is None
     assert claude[2] == {"role": "tool", "tool_call_id": "toolu_1", "content": '{"a":1}'}
-    assert "thinking_blocks" not in to_chat(payload, LLAMA, stream=False).body["messages"][1]
+    assert "thinking_blocks" not in translate(payload, LLAMA, stream=False).body["messages"][1]
     assert signatures.decode("not-ours") == [] and signatures.decode("Q2lw") == []
 
 
 def test_thinking_config_per_family() -> None:
     def reasoning(config: dict[str, Any], endpoint: str) -> dict[str, Any]:
-        body = to_chat({"contents": [user("x")], "generationConfig": config}, endpoint, stream=False).body
+        body = translate({"contents": [user("x")], "generationConfig": config}, endpoint, stream=False).body
         return {k: v for k, v in body.items() if k not in ("model", "messages")}
 
     assert reasoning({"thinkingConfig": {"thinkingBudget": 2048}}, CLAUDE) == {
@@ -167,13 +172,18 @@ def test_thinking_config_per_family() -> None:
     assert reasoning({"thinkingConfig": {"thinkingLevel": "high"}}, "databricks-claude-opus-4-6") == {
         "thinking": {"type": "adaptive"},
         "output_config": {"effort": "high"},
-        "max_tokens": 8192,
     }
+    assert reasoning({"thinkingConfig": {"thinkingBudget": 20000}}, "databricks-gpt-5-2") == {
+        "reasoning_effort": "high"
+    }
+    assert reasoning({"thinkingConfig": {"thinkingBudget": -1}}, "databricks-gemini-2-5-pro") == {}
+    with pytest.raises(InvalidRequestError, match="thinkingBudget"):
+        reasoning({"maxOutputTokens": 1000, "thinkingConfig": {"thinkingBudget": 2048}}, CLAUDE)
 
 
 def test_structured_output_and_media() -> None:
     schema = {"type": "OBJECT", "properties": {"n": {"type": "INTEGER"}}, "propertyOrdering": ["n"]}
-    body = to_chat(
+    body = translate(
         {
             "contents": [
                 {
@@ -201,11 +211,13 @@ def test_structured_output_and_media() -> None:
 
 def test_refusals() -> None:
     with pytest.raises(UnsupportedParameterError, match="cachedContent"):
-        to_chat({"contents": [user("x")], "cachedContent": "cachedContents/1"}, LLAMA, stream=False)
+        translate({"contents": [user("x")], "cachedContent": "cachedContents/1"}, LLAMA, stream=False)
     with pytest.raises(InvalidRequestError, match=r"contents\[0\]\.parts"):
-        to_chat({"contents": [{"role": "user", "parts": [{"text": ""}]}]}, LLAMA, stream=False)
+        translate({"contents": [{"role": "user", "parts": [{"text": ""}]}]}, LLAMA, stream=False)
     with pytest.raises(UnsupportedParameterError, match="responseMimeType"):
-        to_chat({"contents": [user("x")], "generationConfig": {"responseMimeType": "text/x-enum"}}, LLAMA, stream=False)
+        translate(
+            {"contents": [user("x")], "generationConfig": {"responseMimeType": "text/x-enum"}}, LLAMA, stream=False
+        )
 
 
 def test_snake_case_is_read_as_camel_case_but_not_inside_client_data() -> None:

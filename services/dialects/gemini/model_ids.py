@@ -20,6 +20,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from services.databricks.families import Kind, family_of
+from services.errors import NotFoundError
+
 PREFIX = "databricks-"
 TIERS = ("pro", "flash")
 METHODS = ["generateContent", "streamGenerateContent", "countTokens"]
@@ -45,7 +48,7 @@ def is_gemini_id(model: str) -> bool:
 
 
 def is_gemini_endpoint(name: str) -> bool:
-    return "gemini" in name.lower()
+    return family_of(name).kind is Kind.GEMINI
 
 
 def _version(name: str) -> tuple[int, int]:
@@ -74,6 +77,30 @@ def endpoint_for(model: str, endpoints: Iterable[str]) -> str | None:
     same_tier = [e for e in gemini if tier is not None and _tier(e) == tier]
     pool = same_tier or gemini
     return max(pool, key=_rank) if pool else None
+
+
+class GeminiIds:
+    """The Gemini door's model ids, for the one model resolution (``ModelCatalog.resolve``)."""
+
+    def __init__(self, models_path: str) -> None:
+        self.models_path = models_path  # this door's list of models, under the prefix the request came through
+
+    def claims(self, model: str) -> bool:
+        return is_gemini_id(model)
+
+    def endpoint_for(self, model: str, endpoints: Iterable[str]) -> str | None:
+        return endpoint_for(model, endpoints)
+
+    def assumed(self, model: str) -> str:
+        return PREFIX + normalise(model)
+
+    def not_served(self, model: str) -> NotFoundError:
+        return NotFoundError(
+            f"models/{model} is not found: it is a Gemini model id, and no Gemini serving endpoint is there to map "
+            f"it to. Name a serving endpoint (GET {self.models_path} lists them).",
+            param="model",
+            code="model_not_found",
+        )
 
 
 def gemini_id(endpoint: str) -> str | None:

@@ -23,13 +23,19 @@ from typing import Any
 import orjson
 from pydantic.alias_generators import to_camel
 
-from services.dialects.anthropic.family import Family, Kind, family_of, reasoning_fields
+from services.databricks.families import (
+    ANSWER_ROOM,
+    MIN_BUDGET,
+    Family,
+    Kind,
+    effort_fields,
+    effort_of_budget,
+    schema_format_fields,
+)
 from services.dialects.gemini import signatures
 from services.errors import InvalidRequestError, UnsupportedParameterError
 
-# Claude needs max_tokens; a budget needs room above it (Gemini's own default output limit is 8,192 and more).
-DEFAULT_MAX_TOKENS = 8192
-_LEVELS = {"minimal": "low", "low": "low", "medium": "medium", "high": "high"}
+_LEVELS = {"minimal": "minimal", "low": "low", "medium": "medium", "high": "high"}
 _DYNAMIC_BUDGET = -1
 _SCHEMA_DROP = ("propertyOrdering", "property_ordering", "nullable")
 
@@ -213,29 +219,30 @@ def _tool_choice(config: dict[str, Any], tools: list[dict[str, Any]]) -> tuple[A
 
 
 def _reasoning(config: dict[str, Any], max_tokens: int | None, family: Family) -> dict[str, Any]:
-    """``thinkingConfig`` as the family's reasoning control, through the Anthropic door's family table."""
+    """``thinkingConfig`` as the family's reasoning control (``services/databricks/families.py``): a budget for
+    Claude before 4.6, an effort for the rest (``thinkingLevel``, or the level a budget stands for); ``-1``
+    (dynamic) is the default effort; ``0`` asks for none. Gemini endpoints think on their own."""
     thinking = config.get("thinkingConfig") or {}
     budget, level = thinking.get("thinkingBudget"), thinking.get("thinkingLevel")
-    if budget is None and level is None:
-        return {}
-    if budget == 0:
-        return {}
-    anthropic: dict[str, Any] = {"max_tokens": max_tokens or DEFAULT_MAX_TOKENS}
     if isinstance(level, str):
-        anthropic["thinking"] = {"type": "adaptive"}
-        anthropic["output_config"] = {"effort": _LEVELS.get(level.lower(), "high")}
-    elif budget == _DYNAMIC_BUDGET:
-        anthropic["thinking"] = {"type": "adaptive"}
-    elif isinstance(budget, int):
-        if family.kind is Kind.CLAUDE and max_tokens is None:
-            anthropic["max_tokens"] = max(DEFAULT_MAX_TOKENS, budget + DEFAULT_MAX_TOKENS)
-        anthropic["thinking"] = {"type": "enabled", "budget_tokens": max(budget, 1024)}
-    else:
+        return effort_fields(family, _LEVELS.get(level.lower(), "high"), max_tokens)
+    if not isinstance(budget, int) or budget == 0:
         return {}
-    fields = reasoning_fields(anthropic, family)
-    if family.kind is Kind.CLAUDE and "thinking" in fields:
-        fields["max_tokens"] = anthropic["max_tokens"]
-    return fields
+    if budget == _DYNAMIC_BUDGET:
+        return effort_fields(family, "high", max_tokens)
+    if family.kind is Kind.CLAUDE and not family.adaptive:
+        budget = max(budget, MIN_BUDGET)
+        if max_tokens is not None and budget >= max_tokens:
+            raise InvalidRequestError(
+                "generationConfig.thinkingConfig.thinkingBudget: Claude needs maxOutputTokens above the thinking "
+                f"budget ({budget}); raise maxOutputTokens or lower the budget.",
+                param="generationConfig.thinkingConfig.thinkingBudget",
+            )
+        out: dict[str, Any] = {"thinking": {"type": "enabled", "budget_tokens": budget}}
+        if max_tokens is None:
+            out["max_tokens"] = budget + ANSWER_ROOM
+        return out
+    return effort_fields(family, effort_of_budget(budget), max_tokens)
 
 
 def _generation(config: dict[str, Any], family: Family, body: dict[str, Any], builder: _Builder) -> None:
@@ -266,7 +273,7 @@ def _generation(config: dict[str, Any], family: Family, body: dict[str, Any], bu
         schema = json_schema(config["responseSchema"])
     if mime == "application/json" or schema is not None:
         if isinstance(schema, dict):
-            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}
+            body.update(schema_format_fields(family, {"name": "output", "schema": schema}, body))
         else:
             body["response_format"] = {"type": "json_object"}
     elif mime not in (None, "text/plain"):
@@ -276,21 +283,24 @@ def _generation(config: dict[str, Any], family: Family, body: dict[str, Any], bu
             param="generationConfig.responseMimeType",
         )
     fields = _reasoning(config, body.get("max_tokens"), family)
-    if fields:
-        body.update(fields)
-    elif (config.get("thinkingConfig") or {}).get("thinkingBudget") not in (None, 0):
+    if "output_config" in fields and "output_config" in body:  # Claude 4.6+: effort beside a schema format
+        fields["output_config"] = {**body["output_config"], **fields["output_config"]}
+    body.update(fields)
+    thinking = config.get("thinkingConfig") or {}
+    asked = thinking.get("thinkingBudget") not in (None, 0) or thinking.get("thinkingLevel") is not None
+    if asked and not fields and family.kind is Kind.OTHER:  # nothing to send: the model reasons on its own, or not
         builder.drop("thinkingConfig")
 
 
-def to_chat(payload: dict[str, Any], endpoint: str, *, stream: bool) -> ChatTranslation:
-    """The chat pivot request for a validated ``GenerateContentRequest`` going to ``endpoint``."""
+def to_chat(payload: dict[str, Any], family: Family, *, model: str, stream: bool) -> ChatTranslation:
+    """The chat pivot request for a validated ``GenerateContentRequest`` (for ``model``, the name asked for)
+    going to an endpoint of ``family``."""
     if payload.get("cachedContent"):
         raise UnsupportedParameterError(
             "cachedContent: cached contents are not supported here; send the contents in the request "
             "(Claude endpoints get automatic prompt caching).",
             param="cachedContent",
         )
-    family = family_of(endpoint)
     builder = _Builder(family)
     for position, content in enumerate(payload["contents"]):
         parts = content.get("parts") or []
@@ -304,7 +314,7 @@ def to_chat(payload: dict[str, Any], endpoint: str, *, stream: bool) -> ChatTran
     system = _text_of(payload.get("systemInstruction") or "")
     if system:
         messages = [{"role": "system", "content": system}, *messages]
-    body: dict[str, Any] = {"model": endpoint, "messages": messages}
+    body: dict[str, Any] = {"model": model, "messages": messages}
     config = payload.get("generationConfig") or {}
     _generation(config, family, body, builder)
     tools = builder.tools(payload.get("tools") or [])
