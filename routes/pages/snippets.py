@@ -247,13 +247,6 @@ print(client.models.list())
         Snippet("langchain", "LangChain", "ChatOpenAI pointed at this app, sync and async.", "python", langchain),
         Snippet("codex", "Codex CLI", "Codex over the Responses API; Codex fetches its own token.", "toml", codex),
         Snippet(
-            "claude",
-            "Claude Code",
-            "In ~/.claude/settings.json: Claude Code over the Anthropic Messages API; apiKeyHelper fetches the token.",
-            "json",
-            claude,
-        ),
-        Snippet(
             "genai", "Google Gen AI", "The google-genai SDK over the Gemini API, its token refreshed.", "python", genai
         ),
         Snippet(
@@ -262,6 +255,13 @@ print(client.models.list())
             "Gemini CLI over the Gemini API: API-key auth selected, the key sent as a bearer token.",
             "bash",
             gemini_cli,
+        ),
+        Snippet(
+            "claude",
+            "Claude Code",
+            "In ~/.claude/settings.json: Claude Code over the Anthropic Messages API; apiKeyHelper fetches the token.",
+            "json",
+            claude,
         ),
         Snippet("m2m", "Service principal", "Machine-to-machine OAuth for automation.", "python", m2m),
     ]
