@@ -216,3 +216,13 @@ def test_claude_thinking_travels_in_thought_signature(gemini: genai.Client, emul
     assert reasoning["type"] == "reasoning"
     assert reasoning["summary"][0]["text"] == parts[0].text
     assert reasoning["summary"][0]["signature"].startswith("ErcB")
+
+
+def test_rate_limit_passes_retry_after_on(proxy: Proxy) -> None:
+    response = httpx.post(
+        f"{proxy.url}/api/gemini/v1beta/models/fault-status-429:generateContent",
+        json={"contents": [{"parts": [{"text": "x"}]}]},
+    )
+    assert response.status_code == 429
+    assert response.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+    assert response.headers["retry-after"].isdigit()
