@@ -426,7 +426,10 @@ class Bench:
         run = list(phases)
         if self.args.profile:
             run.append(("profile", profile))
-        for _name, phase in run:
+        chosen = self.args.phases.split(",") if self.args.phases else None
+        for name, phase in run:
+            if chosen is not None and name not in chosen:
+                continue
             if not self.available():
                 break
             await phase(self)

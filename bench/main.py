@@ -12,6 +12,7 @@ targets round by round and reporting medians over rounds:
 * streaming (100 chunks) at concurrency 1 and 32: time to first event, total, chunks/s, CPU/chunk;
 * Anthropic Messages beside chat on the same processes (ours and LiteLLM's ``/v1/messages``): JSON latency and
   CPU, 100-chunk streams (first event, CPU per upstream chunk and per event), see bench/messages.py;
+* the Gemini API beside chat (ours only; ``streamGenerateContent?alt=sse``), the same figures, see bench/gemini.py;
 * the OpenAI Responses API the same way (ours and LiteLLM's ``/v1/responses``), see bench/responses.py;
 * what a stored response adds (``store: false`` vs ``store: true`` vs ``previous_response_id``), bench/stored.py;
 * prompt caching: the input a 20-turn agent session on Claude is billed for, with the proxy's automatic cache
@@ -39,6 +40,7 @@ import uvloop
 from bench.caching import phase_caching
 from bench.cold_start import phase_cold_start
 from bench.core import QUIET_CPU, RESULTS_DIR, Bench, Phase
+from bench.gemini import phase_gemini
 from bench.latency import phase_latency
 from bench.memory import phase_memory
 from bench.messages import phase_messages
@@ -57,6 +59,7 @@ PHASES: list[tuple[str, Phase]] = [
     ("streaming", phase_streaming),
     ("messages", phase_messages),
     ("responses", phase_responses),
+    ("gemini", phase_gemini),
     ("stored", phase_stored),
     ("caching", phase_caching),
     ("memory", phase_memory),
@@ -94,6 +97,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="before each measurement, wait up to this many seconds for other processes on the machine to use"
         f" < {QUIET_CPU} cores (default 2, quick 0)",
     )
+    p.add_argument("--phases", default=None, help="comma list of the phases to run (default: all)")
     p.add_argument("--profile", action="store_true", help="also py-spy our proxy under wrk (chat, c64)")
     p.add_argument("--proxy-dir", default=str(REPO_ROOT), help="directory to run `uvicorn <app>` in")
     p.add_argument("--proxy-app", default="app:app", help="ASGI app of our proxy")
