@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,8 @@ class Launcher:
                 DATABRICKS_HOST=f"http://{HOST}:{self.upstream_port}",
                 DATABRICKS_TOKEN=self.token,
             )
+            # Responses are stored by default: in a fresh SQLite file of the bench's own, not the checkout's data/.
+            env.update(PROXY_STORE_URL=f"sqlite:///{tempfile.mkdtemp(prefix='bench-store-')}/proxy.db")
             if name == "ours-bare":
                 env.update(PROXY_LOG_LEVEL="WARNING", PROXY_METRICS_ENABLED="false")
         elif name == "litellm":

@@ -406,7 +406,8 @@ class Response(_Open):
     temperature: float | None
     top_p: float | None
     max_output_tokens: int | None
-    previous_response_id: None
+    previous_response_id: str | None
+    conversation: dict[str, str] | None = None
     reasoning: dict[str, Any] | None
     text: dict[str, Any]
     truncation: Literal["auto", "disabled"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from routes.deps import dialect_of, record_of, services_of, upstream_authorization
 from services.call import CLIENT_CLOSED
+from services.databricks.catalog import ResolvedModel
 from services.dialects import Dialect, StreamTranslator
 from services.dialects.openai import ChunkPassThrough
 from services.pipeline import Call
@@ -44,7 +45,7 @@ def _call(request: Request) -> Call:
 
 async def respond_json(
     request: Request,
-    model: str,
+    model: ResolvedModel,
     plan: UpstreamRequest,
     normalize: Render,
     render: Render | None = None,
@@ -58,7 +59,7 @@ async def respond_json(
 
 async def respond_openai(
     request: Request,
-    model: str,
+    model: ResolvedModel,
     plan: UpstreamRequest,
     *,
     stream: Callable[[], StreamNormalizer],
@@ -72,16 +73,20 @@ async def respond_openai(
 
 async def respond_stream(
     request: Request,
-    model: str,
+    model: ResolvedModel,
     plan: UpstreamRequest,
     normalizer: StreamNormalizer,
     translator: StreamTranslator,
     dialect: Dialect | None = None,
+    wrap: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]] | None = None,
 ) -> Response:
-    """``dialect`` frames the events; by default the dialect of the route's path (its errors' dialect too)."""
+    """``dialect`` frames the events; by default the dialect of the route's path (its errors' dialect too).
+    ``wrap`` sees the framed events on their way out (the Responses door stores a finished stream)."""
     services = services_of(request)
     dialect = dialect or dialect_of(request)
     events = await services.pipeline.stream(_call(request), model, plan, normalizer, translator, dialect)
+    if wrap is not None:
+        events = wrap(events)
     return EventSourceResponse(
         events,
         headers=STREAM_HEADERS,

@@ -1,20 +1,29 @@
-"""The OpenAI Responses API door (``POST /v1/responses``), served over Databricks chat invocations."""
+"""The OpenAI Responses API door (``POST /v1/responses``), served over Databricks chat invocations; stored
+responses (``GET``/``DELETE /v1/responses/{id}``, ``/input_items``) when a store is configured."""
 
 from __future__ import annotations
 
+import time
 from functools import partial
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.responses import Response as ResponseObject
 from models.responses import ResponseCreateRequest, ResponseEvent
-from routes.deps import read_payload, record_of, services_of
+from routes.deps import read_payload, record_of, resolve_model, services_of
 from routes.docs import ERROR_RESPONSES, post_docs
 from routes.lean import LeanRoute, needs
-from routes.respond import respond_json, respond_stream
+from routes.respond import json_response, respond_json, respond_stream
+from routes.stateful import owner_of, store_of
+from services.databricks.catalog import CHAT_TASK
 from services.dialects.responses import RESPONSES, ResponsesStream, from_chat, to_chat
-from services.errors import NotFoundError
+from services.errors import InvalidRequestError
+from services.store import history
+from services.store.history import StoredObjectNotFoundError
+from services.store.pages import list_object, page_of, page_query
+from services.store.streaming import FinalResponse, kept
 from services.translate import answers
 from services.translate.chunks import ChatStream
 from services.translate.requests import chat_request
@@ -25,41 +34,87 @@ router = APIRouter(tags=["OpenAI Responses"], route_class=LeanRoute)
 @router.post(
     "/responses",
     **post_docs(ResponseCreateRequest, ResponseObject, "Create a model response", streams=ResponseEvent),
-    description="Stateless: send the whole conversation in `input` (`store: false`); nothing is kept.",
+    description="`store` (true by default) keeps the response for `previous_response_id`, `GET` and `DELETE`; "
+    "`conversation` continues a stored conversation. With `PROXY_STORE_URL=off` nothing is kept: send the "
+    "whole conversation in `input` with `store: false`.",
 )
 @needs(label="responses")
 async def create_response(request: Request) -> Response:
+    services = services_of(request)
     payload = await read_payload(request, ResponseCreateRequest)
-    model = payload["model"]
-    call = to_chat(payload, services_of(request).catalog.resolve(model))
+    # The stored history first: what follows (translation, or a native pass-through) gets a complete body.
+    turn = await history.prepare(services.store, services.settings, owner_of(request), payload)
+    model = await resolve_model(request, payload["model"], CHAT_TASK)
+    call = to_chat(turn.body, model.family)
+    turn.annotate(call.echo)
     if call.dropped_tools:
         record_of(request).note = "dropped hosted tools: " + ", ".join(call.dropped_tools)
     plan = chat_request(call.chat)
+    save = partial(history.keep, services.store, services.settings, services.metrics, turn)
     if plan.stream:
-        normalizer = ChatStream(model, include_usage=True, thinking_blocks=True)
-        return await respond_stream(request, model, plan, normalizer, ResponsesStream(call), RESPONSES)
-    normalize = partial(answers.chat_completion, requested_model=model, thinking_blocks=True)
-    return await respond_json(request, model, plan, normalize, partial(from_chat, call=call))
+        normalizer = ChatStream(model.requested, include_usage=True, thinking_blocks=True)
+        final = FinalResponse(ResponsesStream(call))
+        return await respond_stream(request, model, plan, normalizer, final, RESPONSES, wrap=kept(final, save))
+    rendered: list[dict[str, Any]] = []
+
+    def render(answer: dict[str, Any]) -> dict[str, Any]:
+        response = from_chat(answer, call=call)
+        rendered.append(response)
+        return response
+
+    normalize = partial(answers.chat_completion, requested_model=model.requested, thinking_blocks=True)
+    reply = await respond_json(request, model, plan, normalize, render)
+    if rendered:
+        await save(rendered[0])
+    return reply
 
 
-async def _not_stored(request: Request, response_id: str) -> Response:
-    raise NotFoundError(
-        f"Response '{response_id[:100]}' was not stored: the proxy keeps no responses, so none can be retrieved, "
-        "listed, cancelled or deleted. Send the whole conversation in 'input' (with 'store: false') instead.",
-        param="response_id",
-    )
+def _not_found(response_id: str) -> StoredObjectNotFoundError:
+    return StoredObjectNotFoundError(f"Response with id '{response_id[:100]}' not found.")
 
 
-for method, path, summary in (
-    ("GET", "/responses/{response_id}", "Retrieve a response (not available: nothing is stored)"),
-    ("DELETE", "/responses/{response_id}", "Delete a response (not available: nothing is stored)"),
-    ("GET", "/responses/{response_id}/input_items", "List input items (not available: nothing is stored)"),
-    ("POST", "/responses/{response_id}/cancel", "Cancel a response (not available: nothing is stored)"),
-):
-    router.add_api_route(
-        path,
-        needs(label="responses")(_not_stored),
-        methods=[method],
-        responses=ERROR_RESPONSES,
-        summary=summary,
+@router.get(
+    "/responses/{response_id}",
+    response_model=ResponseObject,
+    responses=ERROR_RESPONSES,
+    summary="Retrieve a stored response",
+)
+@needs(label="responses/{id}")
+async def retrieve_response(request: Request, response_id: str) -> Response:
+    stored = await store_of(request, "Response").get_response(owner_of(request), response_id, int(time.time()))
+    if stored is None:
+        raise _not_found(response_id)
+    return json_response(stored.body)
+
+
+@router.delete("/responses/{response_id}", responses=ERROR_RESPONSES, summary="Delete a stored response")
+@needs(label="responses/{id}")
+async def delete_response(request: Request, response_id: str) -> Response:
+    if not await store_of(request, "Response").delete_response(owner_of(request), response_id):
+        raise _not_found(response_id)
+    return json_response({"id": response_id, "object": "response", "deleted": True})
+
+
+@router.get(
+    "/responses/{response_id}/input_items",
+    responses=ERROR_RESPONSES,
+    summary="List the input items of a stored response",
+)
+@needs(label="responses/{id}/input_items")
+async def list_input_items(request: Request, response_id: str) -> Response:
+    query = page_query(request.query_params)
+    stored = await store_of(request, "Response").get_response(owner_of(request), response_id, int(time.time()))
+    if stored is None:
+        raise _not_found(response_id)
+    return json_response(list_object(page_of(stored.input_items, query)))
+
+
+@router.post("/responses/{response_id}/cancel", responses=ERROR_RESPONSES, summary="Cancel a background response")
+@needs(label="responses/{id}")
+async def cancel_response(request: Request, response_id: str) -> Response:
+    stored = await store_of(request, "Response").get_response(owner_of(request), response_id, int(time.time()))
+    if stored is None:
+        raise _not_found(response_id)
+    raise InvalidRequestError(
+        "Only background responses can be cancelled, and this one was not.", code="invalid_request"
     )

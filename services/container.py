@@ -15,6 +15,8 @@ from services.metrics import Metrics
 from services.pipeline import Pipeline
 from services.settings import Settings
 from services.shutdown import StreamRegistry
+from services.store.base import Store
+from services.store.retention import Purger
 
 
 @dataclass
@@ -30,4 +32,6 @@ class Services:
     metrics: Metrics
     streams: StreamRegistry
     pipeline: Pipeline
+    store: Store | None = None  # stored responses and conversations (None: PROXY_STORE_URL=off)
+    purger: Purger | None = None
     emulator: Any = None  # the in-process EmulatorServer when no workspace is configured

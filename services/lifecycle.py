@@ -19,6 +19,8 @@ from services.metrics import Metrics
 from services.pipeline import Pipeline
 from services.settings import Settings
 from services.shutdown import StreamRegistry
+from services.store.opening import open_store
+from services.store.retention import Purger
 
 logger = logging.getLogger("proxy.lifecycle")
 
@@ -62,6 +64,13 @@ async def start_services(
             "the API is open: no PROXY_API_KEYS and not behind the Databricks Apps gateway, so anyone who can "
             "reach this address calls Databricks with the proxy's own credential"
         )
+    store = await open_store(settings)
+    purger = None
+    if store is not None:
+        purger = Purger(store, settings.store_purge_seconds)
+        purger.start()
+        if not settings.api_keys and not settings.forwarded_identity_trusted:
+            logger.warning("stored responses: the API is open, so every caller shares one anonymous owner")
     streams = StreamRegistry(settings.shutdown_grace_seconds)
     streams.start()
     http = build_http_client(settings, metrics.retries.inc)
@@ -81,6 +90,8 @@ async def start_services(
         metrics=metrics,
         streams=streams,
         pipeline=Pipeline(settings, client, catalog, limiter, metrics, streams),
+        store=store,
+        purger=purger,
     )
 
 
@@ -93,6 +104,10 @@ def exit_on_startup_failure(error: Exception) -> NoReturn:
 
 async def stop_services(services: Services) -> None:
     await services.streams.close()
+    if services.purger is not None:
+        await services.purger.close()
+    if services.store is not None:
+        await services.store.close()
     await services.credentials.close()
     await services.http.aclose()
     if services.emulator is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from services.caching.usage import cache_counts
 from services.call import CallRecord
 from services.metrics import Metrics
 
@@ -61,6 +62,11 @@ class RequestObserver:
             "total_tokens": usage.get("total_tokens"),
             "upstream_request_id": record.upstream_request_id,
         }
+        cache = cache_counts(usage)
+        if cache.read or cache.written:
+            fields["prompt_tokens"] = cache.prompt
+            fields["cached_tokens"] = cache.read
+            fields["cache_write_tokens"] = cache.written
         if record.note:
             fields["note"] = record.note
         # Built directly: Logger.info would walk the stack for caller details this line does not use.

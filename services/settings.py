@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     forward_user_token: bool = True
     trust_forwarded_identity: bool | None = None
     send_usage_context: bool = True
+    prompt_caching: bool = True  # automatic cache breakpoints on requests to Claude endpoints
 
     # --- Models ---
     models_cache_seconds: float = Field(default=60.0, ge=0)
@@ -77,6 +78,23 @@ class Settings(BaseSettings):
     startup_timeout: float = Field(default=20.0, gt=0)
     credential_refresh_seconds: float = Field(default=30.0, gt=0)
     emulator_chunk_delay: float = Field(default=0.02, ge=0)
+
+    # --- Stored responses and conversations (services/store/) ---
+    store_url: str = "sqlite:///data/proxy.db"
+    store_ttl_days: float = Field(default=30.0, gt=0)
+    store_max_response_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    store_max_chain_depth: int = Field(default=100, ge=1, le=10_000)
+    store_purge_seconds: float = Field(default=3600.0, gt=0)
+    store_pool_size: int = Field(default=10, ge=1, le=100)
+    store_timeout: float = Field(default=5.0, gt=0)
+    lakebase_instance: str | None = None
+    # What the Databricks Apps runtime sets for a database resource (libpq's names).
+    pghost: str | None = Field(default=None, validation_alias=AliasChoices("PGHOST"))
+    pgport: int | None = Field(default=None, validation_alias=AliasChoices("PGPORT"))
+    pgdatabase: str | None = Field(default=None, validation_alias=AliasChoices("PGDATABASE"))
+    pguser: str | None = Field(default=None, validation_alias=AliasChoices("PGUSER"))
+    pgpassword: SecretStr | None = Field(default=None, validation_alias=AliasChoices("PGPASSWORD"))
+    pgsslmode: str | None = Field(default=None, validation_alias=AliasChoices("PGSSLMODE"))
 
     # --- Logs and metrics ---
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -29,7 +29,9 @@ from routes.pages.snippets import (
     plain_name,
     snippets,
 )
+from routes.pages.storage import storage_text
 from services.container import Services
+from services.databricks.catalog import CHAT_TASK, COMPLETIONS_TASK, EMBEDDINGS_TASK
 from services.errors import ProxyError
 from services.settings import Settings
 
@@ -37,7 +39,6 @@ router = APIRouter(include_in_schema=False, route_class=LeanRoute)
 
 _TEMPLATE = Template((Path(__file__).parent / "templates" / "index.html").read_text())
 _MODELS_SECONDS = 5.0
-CHAT_TASK = "llm/v1/chat"
 # Only what the page itself loads; the playground and the model list call this app's own API.
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -48,7 +49,7 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-_TASK_LABELS = {"llm/v1/chat": "chat", "llm/v1/completions": "completions", "llm/v1/embeddings": "embeddings"}
+_TASK_LABELS = {CHAT_TASK: "chat", COMPLETIONS_TASK: "completions", EMBEDDINGS_TASK: "embeddings"}
 
 
 def _copy_button(text: str, label: str) -> str:
@@ -193,6 +194,7 @@ async def front_page(request: Request) -> Response:
         identity=identity,
         upstream=escape(upstream),
         upstream_class=upstream_class,
+        storage=escape(storage_text(settings, services.store is not None)),
         door_rows=_door_rows(doors(url)),
         auth_hint=escape(auth_hint),
         models_note=escape(models_note),

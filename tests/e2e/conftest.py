@@ -6,12 +6,15 @@ import openai
 import pytest
 
 from tests.e2e.harness import E2E_TOKEN, Emulator, Proxy
+from tests.e2e.postgres import PostgresServer
 
 LLAMA = "databricks-meta-llama-3-3-70b-instruct"
 CLAUDE = "databricks-claude-3-7-sonnet"
 GPT_OSS = "databricks-gpt-oss-120b"
 BGE = "databricks-bge-large-en"
 MPT = "databricks-mpt-7b-instruct"
+# Aliases whose family only the endpoint tells (tests/e2e/test_model_aliases.py)
+ALIASES = "sonnet=databricks-claude-sonnet-4-5,claude-opus=databricks-claude-opus-4-6,fast-gpt=databricks-gpt-5-2"
 
 
 @pytest.fixture(scope="session")
@@ -22,13 +25,21 @@ def emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (fails the tests that use it, saying why, when it cannot start)."""
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def proxy(emulator: Emulator) -> Iterator[Proxy]:
     """The proxy as a user runs it: ``uvicorn app:app`` with a PAT pointing at a workspace."""
     server = Proxy(
         {
             "DATABRICKS_HOST": emulator.url,
             "DATABRICKS_TOKEN": E2E_TOKEN,
-            "PROXY_MODEL_ALIASES": f"gpt-4o-mini={LLAMA}",
+            "PROXY_MODEL_ALIASES": f"gpt-4o-mini={LLAMA},{ALIASES}",
         }
     )
     yield server

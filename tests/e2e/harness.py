@@ -110,6 +110,8 @@ class Proxy(Process):
             "15",
             *extra_args,
         ]
+        if "PROXY_STORE_URL" not in env:  # the default store (SQLite), in a file of this server's own
+            env = {**env, "PROXY_STORE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='proxy-store-')}/proxy.db"}
         super().__init__(args, env, "proxy")
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30

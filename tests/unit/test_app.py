@@ -32,6 +32,7 @@ LLAMA_ANSWER = {
 
 @asynccontextmanager
 async def proxy(base_url: str = "http://proxy", **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    settings.setdefault("store_url", "off")  # tests of stored responses name their own store
     app = create_app(
         Settings(databricks_host=HOST, log_level="WARNING", upstream_transport="httpx", **settings),
         credentials=UpstreamCredentials.static(HOST, TOKEN),

@@ -205,6 +205,7 @@ def test_app_yaml_command_starts_the_app(app_config: dict[str, Any], bundle: dic
                 # a token keeps the test fast and exercises the same start-up path.
                 "DATABRICKS_HOST": emulator.url,
                 "DATABRICKS_TOKEN": TOKEN,
+                "PROXY_STORE_URL": f"sqlite:///{tmp_path}/proxy.db",  # the default store, outside the checkout
             }
         )
         with log_path.open("wb") as log:
