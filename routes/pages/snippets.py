@@ -71,6 +71,14 @@ def token_command(workspace: str) -> str:
 
 
 Auth = Literal["oauth", "key", "none"]
+
+_HTTPX_AUTH_CLASS = '''class DatabricksAuth(httpx.Auth):
+    """A current OAuth token on every request: databricks-sdk refreshes it before it expires."""
+
+    def auth_flow(self, request):
+        request.headers.update(config.authenticate())
+        yield request'''
+
 # The variable the key-mode snippets read the client's key from (one key; the server's list is PROXY_API_KEYS).
 KEY_VARIABLE = "DATABRICKS_PROXY_KEY"
 
@@ -215,7 +223,10 @@ wire_api = "responses"
     else:
         claude_settings = {"env": {**claude_env, "ANTHROPIC_AUTH_TOKEN": "not-needed"}}
     claude = json.dumps(claude_settings, indent=2) + "\n"
-    genai = f'''# pip install google-genai databricks-sdk
+    if auth == "oauth":
+        # google-genai takes no key function; it does take an httpx client (it depends on httpx), whose auth
+        # flow asks databricks-sdk for a current token on every request.
+        genai = f'''# pip install google-genai databricks-sdk
 import httpx
 from databricks.sdk.core import Config
 from google import genai
@@ -224,7 +235,7 @@ from google.genai import types
 config = Config(host="{workspace}")
 
 
-{_AUTH_CLASS}
+{_HTTPX_AUTH_CLASS}
 
 
 client = genai.Client(
@@ -236,14 +247,28 @@ client = genai.Client(
 answer = client.models.generate_content(model="{chat_model}", contents="Say hello in one sentence.")
 print(answer.text)
 '''
+        gemini_key = f'"$({token_command(workspace)})"'
+        gemini_note = "# A fresh token at each start (Gemini CLI reads it once; it lasts about an hour).\n"
+    else:
+        genai_key = f'os.environ["{KEY_VARIABLE}"]' if auth == "key" else '"not-needed"'
+        genai_import = "import os\n\n" if auth == "key" else ""
+        genai = f'''# pip install google-genai
+{genai_import}from google import genai
+from google.genai import types
+
+client = genai.Client(api_key={genai_key}, http_options=types.HttpOptions(base_url="{app_url}/api/gemini"))
+answer = client.models.generate_content(model="{chat_model}", contents="Say hello in one sentence.")
+print(answer.text)
+'''
+        gemini_key = f'"${KEY_VARIABLE}"' if auth == "key" else "not-needed"
+        gemini_note = ""
     gemini_settings = json.dumps({"security": {"auth": {"selectedType": "gemini-api-key"}}})
     gemini_cli = f"""# npm install -g @google/gemini-cli
 # ~/.gemini/settings.json must select API-key auth: {gemini_settings}
 APP={app_url}
 export GOOGLE_GEMINI_BASE_URL="$APP/api/gemini"
 export GEMINI_API_KEY_AUTH_MECHANISM=bearer
-# A fresh token at each start (Gemini CLI reads it once; it lasts about an hour).
-export GEMINI_API_KEY="$({token_command(workspace)})"
+{gemini_note}export GEMINI_API_KEY={gemini_key}
 gemini -m {claude_model}
 """
     m2m = f'''# For jobs and services: a Databricks service principal with CAN USE on this app.
@@ -278,9 +303,7 @@ print([model.id for model in client.models.list()])
         Snippet("curl", "curl", _CURL_NOTES[auth], "bash", curl),
         Snippet("langchain", "LangChain", "ChatOpenAI pointed at this app, sync and async.", "python", langchain),
         Snippet("codex", "Codex CLI", "Codex over the Responses API; Codex fetches its own token.", "toml", codex),
-        Snippet(
-            "genai", "Google Gen AI", "The google-genai SDK over the Gemini API, its token refreshed.", "python", genai
-        ),
+        Snippet("genai", "Google Gen AI", "The google-genai SDK over the Gemini API.", "python", genai),
         Snippet(
             "gemini",
             "Gemini CLI",

@@ -142,7 +142,7 @@ def test_front_page_python_snippets_run_in_a_fresh_venv(
     app = proxy if auth == "none" else keyed_proxy
     page = snippets(app.url, emulator.url, LLAMA, CLAUDE, auth)
     python = [s for s in page if s.language == "python" and s.key != "m2m"]
-    assert {s.key for s in python} == {"python", "langchain"}
+    assert {s.key for s in python} == {"python", "langchain", "genai"}
     env = {**user_env, "DATABRICKS_TOKEN": KEY} if auth == "oauth" else {**user_env, KEY_VARIABLE: KEY}
     for snippet in python:
         out = run(fresh_python(install_line(snippet.code)), snippet.code, env, tmp_path)
