@@ -226,7 +226,7 @@ wire_api = "responses"
     if auth == "oauth":
         # google-genai takes no key function; it does take an httpx client (it depends on httpx), whose auth
         # flow asks databricks-sdk for a current token on every request.
-        genai = f'''# pip install google-genai databricks-sdk
+        genai = f'''# pip install google-genai databricks-sdk httpx
 import httpx
 from databricks.sdk.core import Config
 from google import genai
