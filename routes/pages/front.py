@@ -28,6 +28,7 @@ from routes.pages.snippets import (
     plain_name,
     snippets,
 )
+from routes.pages.headers import PAGE_HEADERS
 from routes.pages.storage import storage_text
 from services.container import Services
 from services.errors import ProxyError
@@ -37,16 +38,6 @@ router = APIRouter(include_in_schema=False, route_class=LeanRoute)
 _TEMPLATE = Template((Path(__file__).parent / "templates" / "index.html").read_text())
 _MODELS_SECONDS = 5.0
 CHAT_TASK = "llm/v1/chat"
-# Only what the page itself loads; the playground and the model list call this app's own API.
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-        "base-uri 'none'; form-action 'self'; object-src 'none'"
-    ),
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 _TASK_LABELS = {"llm/v1/chat": "chat", "llm/v1/completions": "completions", "llm/v1/embeddings": "embeddings"}
 
 
