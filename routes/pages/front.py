@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, Response
 from routes.deps import services_of, upstream_authorization
 from routes.lean import LeanRoute, needs
 from routes.pages.context import app_url, behind_apps_gateway, gateway_identity
+from routes.pages.headers import PAGE_HEADERS
 from routes.pages.snippets import (
     DEFAULT_CHAT_MODEL,
     DEFAULT_CLAUDE_MODEL,
@@ -28,7 +29,6 @@ from routes.pages.snippets import (
     plain_name,
     snippets,
 )
-from routes.pages.headers import PAGE_HEADERS
 from routes.pages.storage import storage_text
 from services.container import Services
 from services.errors import ProxyError

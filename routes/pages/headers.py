@@ -9,8 +9,7 @@ _COMMON = "base-uri 'none'; form-action 'self'; object-src 'none'; frame-ancesto
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-        + _COMMON
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; " + _COMMON
     ),
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
