@@ -22,7 +22,13 @@ from services.call import CLIENT_CLOSED, CallRecord
 from services.databricks.catalog import ModelCatalog
 from services.databricks.client import DatabricksClient, UpstreamAnswer
 from services.dialects import Dialect, StreamTranslator
-from services.errors import InvalidRequestError, ModelNotFoundError, ProxyError, UpstreamTimeoutError
+from services.errors import (
+    InvalidRequestError,
+    ModelNotFoundError,
+    ProxyError,
+    RequestTooLargeError,
+    UpstreamTimeoutError,
+)
 from services.limiter import ConcurrencyLimiter
 from services.metrics import Metrics
 from services.relay import StreamNormalizer, relay
@@ -145,6 +151,11 @@ class Pipeline:
         if self.settings.send_usage_context:
             add_attribution(plan.body, record.request_id, record.caller)
         content = orjson.dumps(plan.body)
+        if len(content) > self.settings.max_body_bytes:  # what a door expands never exceeds what a client may send
+            raise RequestTooLargeError(
+                f"Translated for Databricks, the request would be larger than the limit of "
+                f"{self.settings.max_body_bytes} bytes."
+            )
         self.limiter.acquire()
         return content, time.perf_counter()
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from models.limits import MAX_CONTENT_PARTS
 from services.errors import InvalidRequestError
 
 PREFIX = "dbxr1."
@@ -38,8 +39,15 @@ def decode(value: str, param: str) -> list[dict[str, Any]] | None:
     if not value.startswith(PREFIX):
         return None
     try:
-        blocks = orjson.loads(base64.urlsafe_b64decode(value[len(PREFIX) :].encode("ascii")))
+        raw = base64.urlsafe_b64decode(value[len(PREFIX) :].encode("ascii"))
     except (binascii.Error, ValueError, UnicodeEncodeError):
+        raw = b""
+    # Counted before parsing: each block is one content part upstream, bounded like the Anthropic door's.
+    if raw.count(b'"type"') > MAX_CONTENT_PARTS:
+        raise too_many_blocks(param)
+    try:
+        blocks = orjson.loads(raw) if raw else None
+    except ValueError:
         blocks = None
     if not isinstance(blocks, list) or not all(_valid(block) for block in blocks):
         raise InvalidRequestError(
@@ -53,3 +61,11 @@ def decode(value: str, param: str) -> list[dict[str, Any]] | None:
         else {"type": "redacted_thinking", "data": b["data"]}
         for b in blocks
     ]
+
+
+def too_many_blocks(param: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"Invalid '{param}': reasoning replays at most {MAX_CONTENT_PARTS} thinking blocks into one assistant turn.",
+        param=param,
+        code="array_above_max_length",
+    )
