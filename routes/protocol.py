@@ -9,7 +9,10 @@ limits (settings ``PROXY_HEADER_TIMEOUT``, ``PROXY_MAX_HEADER_BYTES``, ``PROXY_M
   first byte, and a new connection must send one within that time; otherwise the connection is
   closed (408 when part of a head had arrived);
 - a head larger than the byte limit, or with more header fields than the field limit, is refused
-  with 431 and the connection closed.
+  with 431 and the connection closed. Both are counted in the parser's callbacks as each field is
+  parsed, so a head that arrives whole in one read is held to them exactly as one that trickles in;
+  the bytes of a head still being read are counted per read, so an unterminated field cannot grow
+  past the limit either.
 
 Everything else (keep-alive timeout, flow control, pipelining) is uvicorn's own.
 """
@@ -49,6 +52,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._head_timeout, self._max_head_bytes, self._max_headers = _limits()
         self._in_head = True
         self._head_bytes = 0
+        self._parsed_bytes = 0
+        self._fields = 0
         self._head_timer: asyncio.TimerHandle | None = None
         self._refusal: tuple[int, str] | None = None
 
@@ -59,6 +64,32 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+        # A slow head's fields go with its connection, not with the protocol object's last reference.
+        self.headers = []
+        self.url = b""
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._parsed_bytes = 0
+        self._fields = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._fields += 1
+        if self._fields > self._max_headers:
+            self._refusal = (431, "Too many request header fields.")
+            raise _HeadRefused
+        self._count(len(name) + len(value) + 4)  # ": " and CRLF
+        super().on_header(name, value)
+
+    def _count(self, size: int) -> None:
+        self._parsed_bytes += size
+        if self._parsed_bytes > self._max_head_bytes:
+            self._refusal = (431, "Request header fields too large.")
+            raise _HeadRefused
 
     def data_received(self, data: bytes) -> None:
         if self._in_head:
@@ -72,10 +103,6 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._disarm()
-        # Counted once the head is whole (it is at most the byte limit): no work per header field.
-        if len(self.headers) > self._max_headers:
-            self._refusal = (431, "Too many request header fields.")
-            raise _HeadRefused
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:

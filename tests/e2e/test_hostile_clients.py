@@ -78,6 +78,28 @@ def test_oversized_heads_are_refused_with_431(guarded: Proxy) -> None:
     assert health_ms(guarded) < 1000
 
 
+@pytest.mark.parametrize("reads", [1, 30])
+def test_a_120_kb_head_is_refused_whether_it_comes_in_one_read_or_many(guarded: Proxy, reads: int) -> None:
+    head = HEAD + b"X-Forwarded-Email: " + b"a" * (120 << 10) + b"\r\n\r\n"
+    step = -(-len(head) // reads)
+    with socket.create_connection(("127.0.0.1", guarded.port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            for start in range(0, len(head), step):
+                sock.sendall(head[start : start + step])
+                if reads > 1:
+                    time.sleep(0.01)
+        except OSError:  # refused (and closed) once past the limit, before the rest was sent
+            pass
+        assert first_line(sock) == b"HTTP/1.1 431 Request Header Fields Too Large"
+    with socket.create_connection(("127.0.0.1", guarded.port)) as sock:  # many small fields, one read
+        sock.sendall(HEAD + b"".join(b"X-H%d: v\r\n" % i for i in range(200)) + b"\r\n")
+        assert first_line(sock) == b"HTTP/1.1 431 Request Header Fields Too Large"
+    with socket.create_connection(("127.0.0.1", guarded.port)) as sock:  # a head within the limits is answered
+        sock.sendall(HEAD + b"X-Ok: " + b"a" * 4096 + b"\r\nConnection: close\r\n\r\n")
+        assert first_line(sock) == b"HTTP/1.1 200 OK"
+
+
 def test_an_unterminated_header_is_cut_short_without_growing_memory(guarded: Proxy) -> None:
     before = rss_mb(guarded.proc.pid)
     sent: list[int] = []
