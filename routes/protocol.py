@@ -14,12 +14,19 @@ limits (settings ``PROXY_HEADER_TIMEOUT``, ``PROXY_MAX_HEADER_BYTES``, ``PROXY_M
   the bytes of a head still being read are counted per read, so an unterminated field cannot grow
   past the limit either.
 
+File descriptors are the one resource slow clients can still exhaust by reconnecting as fast as they
+are closed. So connections that hold a descriptor without a request in progress (a new connection still
+sending its head, or a keep-alive one waiting for its next request) are capped below the process's open
+file limit; past the cap the one waiting longest is closed to make room, and a caller that sends its
+request at once is always served.
+
 Everything else (keep-alive timeout, flow control, pipelining) is uvicorn's own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import resource
 from functools import cache
 from typing import Any
 
@@ -34,6 +41,30 @@ from services.settings import Settings
 def _limits() -> tuple[float, int, int]:
     settings = Settings()
     return settings.header_timeout, settings.max_header_bytes, settings.max_headers
+
+
+# Descriptors kept back from waiting connections: upstream connections, the store, logs.
+_RESERVED_DESCRIPTORS = 256
+
+
+def _waiting_cap() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)  # read each time: the limit may change while running
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 20
+    return max(16, soft - _RESERVED_DESCRIPTORS, soft // 2)
+
+
+# Connections without a request in progress, oldest first (a dict keeps insertion order).
+_waiting: dict[BoundedHttpProtocol, None] = {}
+
+
+def _wait(protocol: BoundedHttpProtocol) -> None:
+    _waiting.pop(protocol, None)
+    _waiting[protocol] = None
+    while len(_waiting) > _waiting_cap():
+        oldest = next(iter(_waiting))
+        del _waiting[oldest]
+        oldest.transport.close()
 
 
 class _HeadRefused(Exception):
@@ -60,9 +91,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
+        _wait(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        _waiting.pop(self, None)
         super().connection_lost(exc)
         # A slow head's fields go with its connection, not with the protocol object's last reference.
         self.headers = []
@@ -103,7 +136,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._disarm()
+        _waiting.pop(self, None)
         super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and not self.pipeline:
+            _wait(self)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()

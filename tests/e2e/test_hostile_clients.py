@@ -5,6 +5,8 @@ Sizes are scaled down from bench/attacks.py (which measures the full-size attack
 
 from __future__ import annotations
 
+import resource
+import selectors
 import socket
 import threading
 import time
@@ -159,3 +161,53 @@ def test_a_hostile_array_is_answered_at_once_while_health_answers(proxy: Proxy) 
     assert elapsed < 2.0
     assert max(worst) < 2000
     assert rss_mb(proxy.proc.pid) - before < 48
+
+
+def test_health_answers_under_reconnecting_slowloris_past_the_descriptor_limit(emulator: Emulator) -> None:
+    server = Proxy({"DATABRICKS_HOST": emulator.url, "DATABRICKS_TOKEN": E2E_TOKEN})
+    resource.prlimit(server.proc.pid, resource.RLIMIT_NOFILE, (256, 256))
+    stop = threading.Event()
+    reconnects: list[int] = [0]
+
+    def attack() -> None:
+        selector = selectors.DefaultSelector()
+
+        def connect() -> None:
+            try:
+                sock = socket.create_connection(("127.0.0.1", server.port), timeout=2)
+                sock.sendall(b"GET /health HTTP/1.1\r\n")
+                sock.setblocking(False)
+                selector.register(sock, selectors.EVENT_READ)
+            except OSError:
+                pass
+
+        for _ in range(400):
+            connect()
+        while not stop.is_set():
+            for key, _ in selector.select(0.05):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                selector.unregister(sock)
+                sock.close()
+                reconnects[0] += 1
+                connect()
+        for key in list(selector.get_map().values()):
+            key.fileobj.close()  # type: ignore[union-attr]
+
+    attacker = threading.Thread(target=attack)
+    attacker.start()
+    try:
+        time.sleep(1.0)
+        answered = 0
+        for _ in range(20):
+            try:
+                answered += health_ms(server) < 2000
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        assert reconnects[0] > 100, "the attack never got its connections closed"
+        assert answered == 20
+    finally:
+        stop.set()
+        attacker.join(10)
+        server.stop()
