@@ -61,6 +61,8 @@ class RequestObserver:
             "total_tokens": usage.get("total_tokens"),
             "upstream_request_id": record.upstream_request_id,
         }
+        if record.client_request_id:
+            fields["client_request_id"] = record.client_request_id
         if record.note:
             fields["note"] = record.note
         # Built directly: Logger.info would walk the stack for caller details this line does not use.
