@@ -252,8 +252,8 @@ def add_attribution(body: dict[str, Any], request_id: str, caller: str | None) -
     """Databricks records these in inference and usage tables, so usage can be traced to a caller.
 
     Only the proxy's own attribution goes: ``client_request_id`` is the request id and ``usage_context`` holds
-    only ``end_user`` (the one key Databricks' documentation names), the caller the proxy identified, or is left
-    out when it identified none. A client cannot name someone else, nor write other keys into those tables.
+    only ``end_user``, the caller the proxy identified, or is left out when it identified none. A client
+    cannot name someone else, nor write keys of its own into those tables.
     """
     body["client_request_id"] = request_id
     if caller:
