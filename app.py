@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from routes import anthropic, chat, completions, conversations, embeddings, health, models, responses
+from routes import anthropic, chat, completions, conversations, embeddings, gemini, health, models, responses
 from routes import metrics as metrics_routes
 from routes.docs import install_openapi
 from routes.errors import register_error_handlers
@@ -16,6 +16,7 @@ from routes.pages import ROUTERS as PAGE_ROUTERS
 from services.databricks.credentials import CredentialError, UpstreamCredentials
 from services.dialects import DialectMap
 from services.dialects.anthropic import ANTHROPIC
+from services.dialects.gemini import GEMINI
 from services.dialects.openai import OPENAI
 from services.lifecycle import exit_on_startup_failure, start_services, stop_services
 from services.logs import configure_logging
@@ -26,6 +27,7 @@ from services.store.opening import StoreConfigError
 
 OPENAI_PREFIXES = ("/api/v1", "/v1")
 ANTHROPIC_PREFIXES = ("/api/anthropic/v1", "/anthropic/v1")
+GEMINI_PREFIXES = ("/api/gemini/v1beta", "/gemini/v1beta", "/api/gemini/v1", "/gemini/v1")
 
 
 def create_app(settings: Settings | None = None, *, credentials: UpstreamCredentials | None = None) -> FastAPI:
@@ -49,7 +51,7 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
         title="Databricks OpenAI Proxy",
         version="0.1.0",
         description=(
-            "OpenAI (chat, completions, embeddings, models, Responses) and Anthropic Messages APIs "
+            "OpenAI (chat, completions, embeddings, models, Responses), Anthropic Messages and Gemini APIs "
             "for Databricks Model Serving."
         ),
         lifespan=lifespan,
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
     doors = [
         (OPENAI_PREFIXES, OPENAI, (chat, completions, embeddings, models, responses, conversations)),
         (ANTHROPIC_PREFIXES, ANTHROPIC, (anthropic,)),
+        (GEMINI_PREFIXES, GEMINI, (gemini,)),
     ]
     mounted = [("", health.router), ("", metrics_routes.router), *(("", router) for router in PAGE_ROUTERS)]
     for prefixes, dialect, modules in doors:
@@ -69,6 +72,8 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
             mounted += [(prefix, module.router) for module in modules]
     for prefix in ("/api/anthropic/", "/anthropic/"):  # unknown routes there answer in Anthropic's envelope too
         dialects.register(prefix, ANTHROPIC)
+    for prefix in ("/api/gemini/", "/gemini/"):
+        dialects.register(prefix, GEMINI)
     for prefix, router in mounted:
         app.include_router(router, prefix=prefix)
     register_error_handlers(app)

@@ -196,9 +196,9 @@ class Connection:
 class SSECounter:
     """Counts SSE ``data:`` events and whether the stream's end arrived, across arbitrary splits.
 
-    The end is ``[DONE]`` (OpenAI chat), Anthropic's ``message_stop``, or the Responses API's last event
+    The end is ``[DONE]`` (OpenAI chat), Anthropic's ``message_stop``, the Responses API's last event
     (``response.completed``, or ``response.incomplete`` after a ``length`` finish, which is how the bench
-    upstream ends its streams; counted as an event of the answer).
+    upstream ends its streams; counted as an event of the answer), or a Gemini chunk with ``finishReason``.
     """
 
     __slots__ = ("_tail_data", "_tail_done", "done", "events", "first_event_at", "sentinel", "stop_after")
@@ -224,7 +224,11 @@ class SSECounter:
             buf2 = self._tail_done + piece
             if b"[DONE]" in buf2 or b"message_stop" in buf2:
                 self.done = self.sentinel = True
-            elif b"event: response.completed" in buf2 or b"event: response.incomplete" in buf2:
+            elif (
+                b"event: response.completed" in buf2
+                or b"event: response.incomplete" in buf2
+                or b'"finishReason"' in buf2  # a Gemini stream's last chunk
+            ):
                 self.done = True
             self._tail_done = buf2[-24:]
         return self.stop_after is not None and self.events >= self.stop_after

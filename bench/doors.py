@@ -21,7 +21,7 @@ from bench.stats import fmt, median, percentile, ratio, render_table, rnd
 from bench.targets import HOST, Target, request_body
 
 if TYPE_CHECKING:
-    from bench.main import Bench
+    from bench.core import Bench
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,7 @@ class Door:
     body: Callable[[int, bool], bytes]  # (max tokens, stream) -> request body
     text_of: Callable[[Any], str]  # the answer's text, to verify a JSON answer
     end_event: str  # how the stream's end is called in verification errors
+    stream_paths: dict[str, str] | None = None  # where streams go, when the path says so (Gemini) not the body
 
 
 def _requests(bench: Bench, t: Target, door: Door | None) -> tuple[bytes, bytes]:
@@ -41,9 +42,10 @@ def _requests(bench: Bench, t: Target, door: Door | None) -> tuple[bytes, bytes]
         path, json_body, stream_body = t.path("chat"), request_body("chat"), request_body("stream", chunks)
     else:
         path, json_body, stream_body = door.paths[t.name], door.body(32, False), door.body(chunks, True)
+    stream_path = door.stream_paths[t.name] if door and door.stream_paths else path
     return (
         build_request("POST", HOST, t.port, path, json_body, bench.auth),
-        build_request("POST", HOST, t.port, path, stream_body, bench.auth),
+        build_request("POST", HOST, t.port, stream_path, stream_body, bench.auth),
     )
 
 

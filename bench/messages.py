@@ -10,7 +10,7 @@ from bench.doors import Door, phase_door
 from bench.targets import CHAT_MODEL
 
 if TYPE_CHECKING:
-    from bench.main import Bench
+    from bench.core import Bench
 
 MESSAGES_PATHS = {"ours": "/anthropic/v1/messages", "ours-bare": "/anthropic/v1/messages", "litellm": "/v1/messages"}
 

@@ -10,7 +10,7 @@ from bench.doors import Door, phase_door
 from bench.targets import CHAT_MODEL, chat_body
 
 if TYPE_CHECKING:
-    from bench.main import Bench
+    from bench.core import Bench
 
 RESPONSES_PATHS = {"ours": "/v1/responses", "ours-bare": "/v1/responses", "litellm": "/v1/responses"}
 

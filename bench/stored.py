@@ -17,7 +17,7 @@ from bench.stats import fmt, median, ratio, render_table, rnd
 from bench.targets import HOST, Target
 
 if TYPE_CHECKING:
-    from bench.main import Bench
+    from bench.core import Bench
 
 VARIANTS = ("store: false", "store: true", "previous_response_id")
 

@@ -233,11 +233,25 @@ def _fault_endpoint(name: str) -> Endpoint | None:
     )
 
 
+# A Claude endpoint that refuses prompt-cache breakpoints (one report says some Databricks Claude endpoints did).
+REFUSES_CACHE_CONTROL = "fault-claude-refuses-cache-control"
+_REFUSING = Endpoint(
+    name=REFUSES_CACHE_CONTROL,
+    task=CHAT,
+    served_model="us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    style="claude",
+    display_name=REFUSES_CACHE_CONTROL,
+    endpoint_type="CUSTOM_MODEL",
+)
+
+
 def lookup(name: str) -> Endpoint | None:
     """Return the endpoint (normal or fault) invocable under ``name``, or None."""
     endpoint = NORMAL_ENDPOINTS.get(name)
     if endpoint is not None:
         return endpoint
+    if name == REFUSES_CACHE_CONTROL:
+        return _REFUSING
     if name.startswith("fault-"):
         return _fault_endpoint(name)
     return None

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from emulator import answers, catalog, validation
 from emulator.catalog import CHAT, COMPLETIONS, EMBEDDINGS, Endpoint
 from emulator.faults import fault_status_response, stream_fault, wait_or_disconnect
+from emulator.prompt_cache import CacheUse, has_cache_control
 from emulator.state import JSON, EmulatorState, error_response, json_response, unauthorized
 from emulator.streams import EventStream, frame
 
@@ -26,6 +27,13 @@ _ALNUM = string.ascii_letters + string.digits
 
 def _random_alnum(k: int) -> str:
     return "".join(random.choices(_ALNUM, k=k))
+
+
+def _add_cache_use(usage: dict[str, Any], cache: CacheUse) -> None:
+    """Claude's cache counts in a chat usage, as Databricks reports them (``emulator/prompt_cache.py``)."""
+    usage.update(cache.usage_fields())
+    if cache.written:
+        usage["prompt_tokens_details"] = {"cache_creation_tokens": cache.written}
 
 
 class Invocations:
@@ -66,6 +74,8 @@ class Invocations:
         if not parsed or not isinstance(body, dict):
             return error_response(validation.MALFORMED_JSON, headers)
         error = validation.validate(endpoint, body)
+        if error is None and endpoint.name == catalog.REFUSES_CACHE_CONTROL and has_cache_control(body):
+            error = validation.unknown_field("cache_control")
         if error is not None:
             return error_response(error, headers)
         stream = body.get("stream") is True
@@ -125,9 +135,18 @@ class Invocations:
             "tool_call_id": tool_call_id,
             "signature": signature,
         }
+        marked = style == "claude" and has_cache_control(body)
+        cache = self.state.prompt_cache.use(endpoint.name, body) if marked else None
         if stream:
-            return self._stream(endpoint, answers.chat_stream_chunks(plan, style, **kwargs), headers)
-        return json_response(200, answers.chat_completion(plan, style, **kwargs), headers)
+            chunks = answers.chat_stream_chunks(plan, style, **kwargs)
+            if cache is not None:
+                for chunk in chunks:
+                    _add_cache_use(chunk["usage"], cache)
+            return self._stream(endpoint, chunks, headers)
+        answer = answers.chat_completion(plan, style, **kwargs)
+        if cache is not None:
+            _add_cache_use(answer["usage"], cache)
+        return json_response(200, answer, headers)
 
     def _completions(self, endpoint: Endpoint, body: dict[str, Any], stream: bool, headers: dict[str, str]) -> Response:
         plan = answers.plan_completion(body)

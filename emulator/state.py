@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive
 
+from emulator.prompt_cache import PromptCache
 from emulator.validation import ApiError
 
 UNAUTHORIZED_BODY = (
@@ -106,7 +107,7 @@ class Hangs:
 
 
 class EmulatorState:
-    """One emulator's live state (``app.state.emulator``): ``.options``, ``.stats``, ``.hangs``."""
+    """One emulator's live state (``app.state.emulator``): ``.options``, ``.stats``, ``.hangs``, ``.prompt_cache``."""
 
     def __init__(self, options: EmulatorOptions) -> None:
         self.options = options
@@ -115,6 +116,7 @@ class EmulatorState:
         self.strict = bool(options.tokens) or options.client_id is not None
         self.issued: dict[str, float] = {}
         self.hangs = Hangs()
+        self.prompt_cache = PromptCache()
 
     def record(self, request: Request, body: Any) -> None:
         headers = dict(request.headers.items())

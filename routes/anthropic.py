@@ -21,20 +21,14 @@ from models.anthropic import (
     MessageStreamEvent,
     TokenCount,
 )
-from routes.deps import read_payload, record_of, services_of, upstream_authorization
+from routes.deps import read_payload, record_of, resolve_model, services_of, upstream_authorization
 from routes.docs import error_responses, post_docs, stream_or_json
 from routes.lean import LeanRoute, needs
 from routes.respond import json_response, respond_json, respond_stream
+from services.databricks.catalog import CHAT_TASK
 from services.dialects.anthropic import answers
 from services.dialects.anthropic.errors import json_path, validation_error
-from services.dialects.anthropic.model_ids import (
-    PREFIX,
-    endpoint_for,
-    is_anthropic_id,
-    model_infos,
-    model_page,
-    normalise,
-)
+from services.dialects.anthropic.model_ids import AnthropicIds, model_infos, model_page
 from services.dialects.anthropic.requests import to_chat
 from services.dialects.anthropic.stream import MessageStream
 from services.dialects.anthropic.tokens import estimate_input_tokens
@@ -61,30 +55,6 @@ def models_path(request: Request) -> str:
     return path[: path.index("/v1/") + 4] + "models" if "/v1/" in path else "/anthropic/v1/models"
 
 
-async def endpoint_of(request: Request, model: str) -> str:
-    """The model name the pipeline resolves: as given, or the Claude endpoint an Anthropic id maps to."""
-    services = services_of(request)
-    catalog = services.catalog
-    if model in catalog.aliases or not is_anthropic_id(model):
-        return model
-    try:
-        names = [m["id"] for m in await catalog.chat_models(upstream_authorization(request, services))]
-    except (PermissionDeniedError, AuthenticationError, UpstreamCredentialError):
-        # A caller may query endpoints without the right to list them: the id's own endpoint name, then.
-        return PREFIX + normalise(model)
-    if model in names:
-        return model
-    endpoint = endpoint_for(model, names)
-    if endpoint is None:
-        raise NotFoundError(
-            f"The model '{model}' is an Anthropic model id, and no Claude serving endpoint is there to map it to: "
-            f"name a serving endpoint (GET {models_path(request)} lists them).",
-            param="model",
-            code="model_not_found",
-        )
-    return endpoint
-
-
 @router.post(
     "/messages",
     **post_docs(
@@ -97,25 +67,22 @@ async def endpoint_of(request: Request, model: str) -> str:
 @needs(label="anthropic/messages")
 async def create_message(request: Request) -> Response:
     payload = await read_payload(request, MessagesRequest, validation_error, json_path)
-    model = payload["model"]
-    endpoint = await endpoint_of(request, model)
-    translation = to_chat(payload, endpoint)
-    record = record_of(request)
-    if translation.dropped:
-        record.note = "dropped: " + ", ".join(translation.dropped)
-    plan = chat_request(translation.body)
     try:
+        model = await resolve_model(request, payload["model"], CHAT_TASK, AnthropicIds(models_path(request)))
+        translation = to_chat(payload, model.family)
+        if translation.dropped:
+            record_of(request).note = "dropped: " + ", ".join(translation.dropped)
+        plan = chat_request(translation.body)
+        name = model.requested
         if plan.stream:
-            normalizer = ChatStream(model, include_usage=True, thinking_blocks=True)
-            translator = MessageStream(model, thinking=translation.thinking, known_usage=lambda: normalizer.usage)
-            return await respond_stream(request, endpoint, plan, normalizer, translator)
-        normalize = partial(chat_answers.chat_completion, requested_model=model, thinking_blocks=True)
-        render = partial(answers.message, model=model, thinking=translation.thinking)
-        return await respond_json(request, endpoint, plan, normalize, render)
+            normalizer = ChatStream(name, include_usage=True, thinking_blocks=True)
+            translator = MessageStream(name, thinking=translation.thinking, known_usage=lambda: normalizer.usage)
+            return await respond_stream(request, model, plan, normalizer, translator)
+        normalize = partial(chat_answers.chat_completion, requested_model=name, thinking_blocks=True)
+        render = partial(answers.message, model=name, thinking=translation.thinking)
+        return await respond_json(request, model, plan, normalize, render)
     except ModelNotFoundError as exc:
         raise exc.listed_at(models_path(request)) from None
-    finally:
-        record.model = model  # the log names the model asked for; ``endpoint`` says what served it
 
 
 @router.post(
@@ -135,7 +102,7 @@ async def check_served(request: Request, model: str) -> None:
     services = services_of(request)
     catalog = services.catalog
     try:
-        endpoint = catalog.resolve(await endpoint_of(request, model))
+        endpoint = (await resolve_model(request, model, CHAT_TASK, AnthropicIds(models_path(request)))).endpoint
         authorization = upstream_authorization(request, services)
         try:
             listed = {m["id"] for m in await catalog.models(authorization)}

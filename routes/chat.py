@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.openai import ChatCompletion, ChatCompletionRequest
-from routes.deps import read_payload
+from routes.deps import read_payload, resolve_model
 from routes.docs import post_docs
 from routes.lean import LeanRoute, needs
 from routes.respond import respond_openai
+from services.databricks.catalog import CHAT_TASK
 from services.translate import answers
 from services.translate.chunks import ChatStream
 from services.translate.requests import chat_request
@@ -24,12 +25,13 @@ router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 @needs(label="chat/completions")
 async def create_chat_completion(request: Request) -> Response:
     payload = await read_payload(request, ChatCompletionRequest)
-    model, plan = payload["model"], chat_request(payload)
-    legacy = plan.legacy_functions
+    model = await resolve_model(request, payload["model"], CHAT_TASK)
+    plan = chat_request(payload, model.family)
+    legacy, name = plan.legacy_functions, model.requested
     return await respond_openai(
         request,
         model,
         plan,
-        stream=lambda: ChatStream(model, plan.include_usage, legacy),
-        normalize=partial(answers.chat_completion, requested_model=model, legacy_functions=legacy),
+        stream=lambda: ChatStream(name, plan.include_usage, legacy),
+        normalize=partial(answers.chat_completion, requested_model=name, legacy_functions=legacy),
     )

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.openai import Completion, CompletionRequest
-from routes.deps import read_payload
+from routes.deps import read_payload, resolve_model
 from routes.docs import post_docs
 from routes.lean import LeanRoute, needs
 from routes.respond import respond_openai
+from services.databricks.catalog import COMPLETIONS_TASK
 from services.translate import answers
 from services.translate.chunks import CompletionStream
 from services.translate.requests import completion_request
@@ -24,11 +25,12 @@ router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 @needs(label="completions")
 async def create_completion(request: Request) -> Response:
     payload = await read_payload(request, CompletionRequest)
-    model, plan = payload["model"], completion_request(payload)
+    model, plan = await resolve_model(request, payload["model"], COMPLETIONS_TASK), completion_request(payload)
+    name = model.requested
     return await respond_openai(
         request,
         model,
         plan,
-        stream=lambda: CompletionStream(model, plan.include_usage),
-        normalize=partial(answers.completion, requested_model=model),
+        stream=lambda: CompletionStream(name, plan.include_usage),
+        normalize=partial(answers.completion, requested_model=name),
     )

@@ -17,6 +17,7 @@ from routes.identity import user_token_of
 from services.bounds import Path, check_bounds, openai_param
 from services.call import CallRecord
 from services.container import Services
+from services.databricks.catalog import ProviderIds, ResolvedModel
 from services.databricks.credentials import user_authorization
 from services.dialects import Dialect
 from services.dialects.openai import OPENAI
@@ -50,6 +51,13 @@ def upstream_authorization(request: Request, services: Services) -> str:
     """The caller's own Databricks token when a trusted gateway forwards one (and that is enabled)."""
     forwarded = user_authorization(user_token_of(request), services.settings.forward_user_token)
     return forwarded or services.credentials.header()
+
+
+async def resolve_model(request: Request, model: str, task: str, ids: ProviderIds | None = None) -> ResolvedModel:
+    """The request's model, resolved once (``ModelCatalog.resolve``) with the caller's upstream credentials."""
+    services = services_of(request)
+    record_of(request).model = model  # the log names the model asked for; ``endpoint`` says what served it
+    return await services.catalog.resolve(model, task, upstream_authorization(request, services), ids)
 
 
 def _too_large(limit: int) -> RequestTooLargeError:

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from services.bounds import openai_param
 from services.call import CallRecord
 from services.dialects import Dialect
 from services.dialects.openai import OPENAI
@@ -34,22 +35,20 @@ _TYPE_NAMES = frozenset({"str", "int", "float", "bool", "dict", "list", "none"})
 
 def param_of(location: tuple[Any, ...] | list[Any]) -> str | None:
     """Pydantic's error location as OpenAI names parameters: ``messages[0].content``."""
-    parts = [p for p in location if p not in ("body", "query", "path")]
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif (
-            not isinstance(part, str)
-            or part in _TYPE_NAMES
-            or "[" in part
-            or part.startswith("function-")
-            or part[:1].isupper()
-        ):
-            continue  # pydantic's name of a union branch, model or validator (``str``, ``list[...]``), not a field
-        else:
-            text += f".{part}" if text else part
-    return text or None
+    fields = [
+        part
+        for part in location
+        if isinstance(part, int)
+        or (
+            isinstance(part, str)
+            and part not in ("body", "query", "path")
+            and part not in _TYPE_NAMES
+            and "[" not in part
+            and not part.startswith("function-")
+            and not part[:1].isupper()
+        )
+    ]  # pydantic also names union branches, models and validators (``str``, ``list[...]``): not fields
+    return openai_param(tuple(fields)) or None
 
 
 def validation_error(errors: list[dict[str, Any]] | Any) -> InvalidRequestError:

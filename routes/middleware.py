@@ -18,10 +18,12 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
+from starlette.convertors import Convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, compile_path
@@ -67,6 +69,17 @@ class ApiKeys:
         return found
 
 
+def _query_key(scope: Scope, dialect: Dialect) -> bytes | None:
+    """Google's ``?key=`` (Gemini door only). The query string is never logged: the log line names the path."""
+    if dialect.name != "gemini" or b"key=" not in scope.get("query_string", b""):
+        return None
+    for field in scope["query_string"].split(b"&"):
+        name, _, value = field.partition(b"=")
+        if name == b"key" and value:
+            return unquote_to_bytes(value)
+    return None
+
+
 def bearer(value: bytes) -> bytes:
     scheme, _, token = value.partition(b" ")
     return token.strip() if scheme.lower() == b"bearer" else b""
@@ -94,7 +107,7 @@ class RouteTable:
     ) -> None:
         self.dialects = dialects
         self.fixed: dict[str, RoutePolicy] = {}
-        self.patterns: list[tuple[re.Pattern[str], RoutePolicy]] = []
+        self.patterns: list[tuple[re.Pattern[str], RoutePolicy, dict[str, Convertor[Any]]]] = []
         for route in app_routes:
             if isinstance(route, Route) and not isinstance(route, APIRoute):  # FastAPI's /docs, /redoc, /openapi.json
                 self.fixed[route.path] = RoutePolicy(False, "other", dialects.default, {})
@@ -107,23 +120,27 @@ class RouteTable:
         declared = needs_of(route.endpoint)
         key = declared.key if isinstance(declared.key, bool) else bool(getattr(settings, declared.key))
         dialect = self.dialects.for_path(path)
-        if route.param_convertors:
-            self.patterns.append((compile_path(path)[0], RoutePolicy(key, declared.label, dialect, {})))
-            return
         direct = dict.fromkeys(route.methods or (), route.endpoint)
+        if route.param_convertors:
+            # called directly too, with its path parameters (the Gemini door's every call is a patterned path)
+            regex, _, convertors = compile_path(path)
+            self.patterns.append((regex, RoutePolicy(key, declared.label, dialect, direct), convertors))
+            return
         known = self.fixed.get(path)
         if known is not None:
             direct = {**known.direct, **direct}
         self.fixed[path] = RoutePolicy(key, declared.label, dialect, direct)
 
-    def policy(self, path: str) -> RoutePolicy:
+    def policy(self, path: str) -> tuple[RoutePolicy, dict[str, Any]]:
+        """The path's policy and, for a patterned path, its converted path parameters."""
         found = self.fixed.get(path)
         if found is not None:
-            return found
-        for pattern, policy in self.patterns:
-            if pattern.match(path):
-                return policy
-        return RoutePolicy(True, "other", self.dialects.for_path(path), {})
+            return found, {}
+        for pattern, policy, convertors in self.patterns:
+            matched = pattern.match(path)
+            if matched:
+                return policy, {name: convertors[name].convert(value) for name, value in matched.groupdict().items()}
+        return RoutePolicy(True, "other", self.dialects.for_path(path), {}), {}
 
 
 _GATEWAY_HEADERS = frozenset((*IDENTITY_HEADERS, TOKEN_HEADER))
@@ -179,13 +196,13 @@ class RequestContextMiddleware:
                 request_id_header = value.decode("latin-1")
             elif name == b"authorization":
                 authorization = value
-            elif name == b"x-api-key":
+            elif name in (b"x-api-key", b"x-goog-api-key"):  # Google's clients send the latter
                 api_key = value
             elif name in _GATEWAY_HEADERS:
                 gateway.setdefault(name, value)
         scope, head = _as_served(scope)
         path = scope["path"]
-        policy = self.routes.policy(path)
+        policy, path_params = self.routes.policy(path)
         # The platform's X-Request-Id becomes the request id (and client_request_id upstream) only behind a
         # gateway that sets it; elsewhere any client could choose what Databricks records, so the proxy uses an
         # id of its own and keeps the client's only in its log line.
@@ -223,13 +240,15 @@ class RequestContextMiddleware:
                 record.caller = identity.caller
                 state["user_token"] = identity.user_token
             if policy.key and self.api_keys:
-                label = self._key_label(authorization, api_key)
+                label = self._key_label(authorization, api_key or _query_key(scope, policy.dialect), policy.dialect)
                 record.caller = record.caller or label
             endpoint = policy.direct.get(scope["method"])
             if endpoint is None:
                 await self.app(scope, receive, send_with_id)
             else:
-                response = await endpoint(request=Request(scope, receive))
+                if path_params:
+                    scope["path_params"] = path_params
+                response = await endpoint(request=Request(scope, receive), **path_params)
                 await response(scope, receive, send_with_id)
         except ProxyError as exc:
             await self._send_error(exc, record, policy.dialect, send_with_id, started)
@@ -240,12 +259,17 @@ class RequestContextMiddleware:
         finally:
             self.observer.finish(record)
 
-    def _key_label(self, authorization: bytes | None, api_key: bytes | None) -> str:
-        """The label of the key presented as ``Authorization: Bearer`` or ``x-api-key``."""
+    def _key_label(self, authorization: bytes | None, api_key: bytes | None, dialect: Dialect) -> str:
+        """The label of the key presented as ``Authorization: Bearer`` or ``x-api-key`` (or Google's ways)."""
         for presented in (bearer(authorization) if authorization else b"", api_key):
             label = self.api_keys.label_for(presented) if presented else None
             if label is not None:
                 return label
+        if dialect.name == "gemini":
+            raise AuthenticationError(
+                "Invalid or missing API key: send one as 'x-goog-api-key: <key>', as '?key=<key>' or as "
+                "'Authorization: Bearer <key>'."
+            )
         raise AuthenticationError(
             "Invalid or missing API key: send one as 'Authorization: Bearer <key>' or as 'x-api-key: <key>'."
         )

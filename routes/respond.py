@@ -13,6 +13,7 @@ from starlette.responses import Response
 from routes.deps import dialect_of, record_of, services_of, upstream_authorization
 from services.answer_depth import too_deep_answer
 from services.call import CLIENT_CLOSED
+from services.databricks.catalog import ResolvedModel
 from services.dialects import Dialect, StreamTranslator
 from services.dialects.openai import ChunkPassThrough
 from services.pipeline import Call
@@ -49,7 +50,7 @@ def _call(request: Request) -> Call:
 
 async def respond_json(
     request: Request,
-    model: str,
+    model: ResolvedModel,
     plan: UpstreamRequest,
     normalize: Render,
     render: Render | None = None,
@@ -63,7 +64,7 @@ async def respond_json(
 
 async def respond_openai(
     request: Request,
-    model: str,
+    model: ResolvedModel,
     plan: UpstreamRequest,
     *,
     stream: Callable[[], StreamNormalizer],
@@ -77,7 +78,7 @@ async def respond_openai(
 
 async def respond_stream(
     request: Request,
-    model: str,
+    model: ResolvedModel,
     plan: UpstreamRequest,
     normalizer: StreamNormalizer,
     translator: StreamTranslator,

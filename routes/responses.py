@@ -12,11 +12,12 @@ from starlette.responses import Response
 
 from models.responses import Response as ResponseObject
 from models.responses import ResponseCreateRequest, ResponseEvent
-from routes.deps import read_payload, record_of, services_of
+from routes.deps import read_payload, record_of, resolve_model, services_of
 from routes.docs import ERROR_RESPONSES, post_docs
 from routes.lean import LeanRoute, needs
 from routes.respond import json_response, respond_json, respond_stream
 from routes.stateful import owner_of, store_of
+from services.databricks.catalog import CHAT_TASK
 from services.dialects.responses import RESPONSES, ResponsesStream, from_chat, to_chat
 from services.errors import InvalidRequestError
 from services.store import history
@@ -43,15 +44,15 @@ async def create_response(request: Request) -> Response:
     payload = await read_payload(request, ResponseCreateRequest)
     # The stored history first: what follows (translation, or a native pass-through) gets a complete body.
     turn = await history.prepare(services.store, services.settings, owner_of(request), payload)
-    model = payload["model"]
-    call = to_chat(turn.body, services.catalog.resolve(model))
+    model = await resolve_model(request, payload["model"], CHAT_TASK)
+    call = to_chat(turn.body, model.family)
     turn.annotate(call.echo)
     if call.dropped_tools:
         record_of(request).note = "dropped hosted tools: " + ", ".join(call.dropped_tools)
     plan = chat_request(call.chat)
     save = partial(history.keep, services.store, services.settings, services.metrics, turn)
     if plan.stream:
-        normalizer = ChatStream(model, include_usage=True, thinking_blocks=True)
+        normalizer = ChatStream(model.requested, include_usage=True, thinking_blocks=True)
         final = FinalResponse(ResponsesStream(call))
         return await respond_stream(request, model, plan, normalizer, final, RESPONSES, wrap=kept(final, save))
     rendered: list[dict[str, Any]] = []
@@ -61,7 +62,7 @@ async def create_response(request: Request) -> Response:
         rendered.append(response)
         return response
 
-    normalize = partial(answers.chat_completion, requested_model=model, thinking_blocks=True)
+    normalize = partial(answers.chat_completion, requested_model=model.requested, thinking_blocks=True)
     reply = await respond_json(request, model, plan, normalize, render)
     if rendered:
         await save(rendered[0])

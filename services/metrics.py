@@ -20,6 +20,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+from services.caching.usage import cache_counts
 from services.call import CallRecord
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -109,7 +110,8 @@ class Metrics:
         self.open_streams = Gauge("proxy_open_streams", "Streams being relayed", registry=registry, **gauge_mode)  # type: ignore[arg-type]
         self.tokens = Counter(
             "proxy_tokens_total",
-            "Tokens by model, direction (prompt|completion) and caller (when enabled)",
+            "Tokens by model, direction (prompt|completion; cache_read|cache_write: the part of prompt read from "
+            "or written to the prompt cache) and caller (when enabled)",
             ("model", "direction", "caller"),
             registry=registry,
         )
@@ -123,6 +125,12 @@ class Metrics:
             "proxy_upstream_retries_total",
             "Requests sent again: the connection failed, or the upstream had dropped the pooled connection, "
             "before any answer",
+            registry=registry,
+        )
+        self.cache_refusals = Counter(
+            "proxy_cache_breakpoints_refused_total",
+            "Requests sent again without automatic cache breakpoints because the endpoint refused them",
+            ("model",),
             registry=registry,
         )
         self.fallbacks = Counter(
@@ -171,10 +179,15 @@ class Metrics:
         usage = record.usage
         if usage:
             caller = (record.caller or "") if self.by_caller else ""
-            prompt = usage.get("prompt_tokens")
+            cache = cache_counts(usage)
+            prompt = cache.prompt
             completion = usage.get("completion_tokens")
-            if isinstance(prompt, int) and prompt > 0:
+            if prompt > 0:
                 self.tokens.labels(model, "prompt", caller).inc(prompt)
+            if cache.read > 0:
+                self.tokens.labels(model, "cache_read", caller).inc(cache.read)
+            if cache.written > 0:
+                self.tokens.labels(model, "cache_write", caller).inc(cache.written)
             if isinstance(completion, int) and completion > 0:
                 self.tokens.labels(model, "completion", caller).inc(completion)
 

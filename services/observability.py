@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from services.caching.usage import cache_counts
 from services.call import CallRecord
 from services.metrics import Metrics
 
@@ -63,6 +64,11 @@ class RequestObserver:
         }
         if record.client_request_id:
             fields["client_request_id"] = record.client_request_id
+        cache = cache_counts(usage)
+        if cache.read or cache.written:
+            fields["prompt_tokens"] = cache.prompt
+            fields["cached_tokens"] = cache.read
+            fields["cache_write_tokens"] = cache.written
         if record.note:
             fields["note"] = record.note
         # Built directly: Logger.info would walk the stack for caller details this line does not use.

@@ -18,8 +18,10 @@ import httpx
 import orjson
 from starlette.types import Receive
 
+from services.caching.bodies import PromptCaching
+from services.caching.refusals import is_refusal
 from services.call import CLIENT_CLOSED, CallRecord
-from services.databricks.catalog import ModelCatalog
+from services.databricks.catalog import CHAT_TASK, COMPLETIONS_TASK, EMBEDDINGS_TASK, ModelCatalog, ResolvedModel
 from services.databricks.client import DatabricksClient, UpstreamAnswer
 from services.dialects import Dialect, StreamTranslator
 from services.errors import (
@@ -39,21 +41,10 @@ from services.translate.requests import UpstreamRequest, add_attribution
 T = TypeVar("T")
 _FALLBACK_STATUSES = frozenset({429, 503})
 _TASK_ROUTES = {
-    "llm/v1/chat": ("a chat model", "POST /v1/chat/completions with messages"),
-    "llm/v1/completions": ("a completions model", "POST /v1/completions with a prompt"),
-    "llm/v1/embeddings": ("an embeddings model", "POST /v1/embeddings with an input"),
+    CHAT_TASK: ("a chat model", "POST /v1/chat/completions with messages"),
+    COMPLETIONS_TASK: ("a completions model", "POST /v1/completions with a prompt"),
+    EMBEDDINGS_TASK: ("an embeddings model", "POST /v1/embeddings with an input"),
 }
-
-
-def requested_task(body: dict[str, Any]) -> str:
-    """The Databricks task a translated request body is for (each translation writes its own key)."""
-    if "messages" in body:
-        return "llm/v1/chat"
-    if "prompt" in body:
-        return "llm/v1/completions"
-    if "input" in body:
-        return "llm/v1/embeddings"
-    return "llm/v1/chat"
 
 
 @dataclass(slots=True)
@@ -81,16 +72,25 @@ class Pipeline:
         self.limiter = limiter
         self.metrics = metrics
         self.streams = streams
+        self.caching = PromptCaching(settings.prompt_caching)
 
     async def answer(
-        self, call: Call, model: str, plan: UpstreamRequest, normalize: Callable[[dict[str, Any]], dict[str, Any]]
+        self,
+        call: Call,
+        model: ResolvedModel,
+        plan: UpstreamRequest,
+        normalize: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> dict[str, Any] | None:
         """The normalised answer (the chat pivot for chat), or None when the client went away."""
         record = call.record
         content, started = self._start(record, model, plan)
         try:
             work = self._with_fallbacks(
-                call, plan, lambda endpoint: self.client.invoke(endpoint, content, call.authorization)
+                call,
+                model,
+                plan,
+                content,
+                lambda endpoint, body: self.client.invoke(endpoint, body, call.authorization),
             )
             answer: UpstreamAnswer | None = await self._bounded(call, work)
         finally:
@@ -108,7 +108,7 @@ class Pipeline:
     async def stream(
         self,
         call: Call,
-        model: str,
+        model: ResolvedModel,
         plan: UpstreamRequest,
         normalizer: StreamNormalizer,
         translator: StreamTranslator,
@@ -120,7 +120,11 @@ class Pipeline:
         content, started = self._start(record, model, plan)
         try:
             upstream: httpx.Response = await self._with_fallbacks(
-                call, plan, lambda endpoint: self.client.open_stream(endpoint, content, call.authorization)
+                call,
+                model,
+                plan,
+                content,
+                lambda endpoint, body: self.client.open_stream(endpoint, body, call.authorization),
             )
         except BaseException:
             self.limiter.release()
@@ -143,10 +147,9 @@ class Pipeline:
 
         return relay(upstream, normalizer, translator, dialect, self.streams, on_end)
 
-    def _start(self, record: CallRecord, model: str, plan: UpstreamRequest) -> tuple[bytes, float]:
-        """Resolve the model, attribute and serialise the body, then take a slot (the caller releases it)."""
-        record.model = model
-        record.endpoint = self.catalog.resolve(model)
+    def _start(self, record: CallRecord, model: ResolvedModel, plan: UpstreamRequest) -> tuple[bytes, float]:
+        """Attribute and serialise the body, then take a slot (the caller releases it)."""
+        record.endpoint = model.endpoint
         record.stream = plan.stream
         if self.settings.send_usage_context:
             add_attribution(plan.body, record.request_id, record.caller)
@@ -159,27 +162,54 @@ class Pipeline:
         self.limiter.acquire()
         return content, time.perf_counter()
 
-    async def _with_fallbacks(self, call: Call, plan: UpstreamRequest, send: Callable[[str], Awaitable[T]]) -> T:
+    async def _with_fallbacks(
+        self,
+        call: Call,
+        model: ResolvedModel,
+        plan: UpstreamRequest,
+        content: bytes,
+        send: Callable[[str, bytes], Awaitable[T]],
+    ) -> T:
         """Send to the endpoint, or to its fallbacks while the answer is 429/503 (nothing relayed yet)."""
         record = call.record
-        endpoint = record.endpoint
-        assert endpoint is not None
+        endpoint = model.endpoint
         candidates = [endpoint, *self.settings.fallbacks.get(endpoint, ())]
         last = len(candidates) - 1
         for position, candidate in enumerate(candidates):
             try:
-                result = await send(candidate)
+                result = await self._send_cached(call.record, candidate, plan, content, send)
             except ProxyError as exc:
                 if position < last and exc.status in _FALLBACK_STATUSES:
                     self.metrics.fallbacks.labels(endpoint, candidates[position + 1]).inc()
                     continue
-                task = requested_task(plan.body)
-                raise await self._explained(
-                    exc, record.model or candidate, candidate, call.authorization, task
-                ) from None
+                raise await self._explained(exc, model.requested, candidate, call.authorization, model.task) from None
             record.endpoint = candidate
             return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_cached(
+        self,
+        record: CallRecord,
+        endpoint: str,
+        plan: UpstreamRequest,
+        content: bytes,
+        send: Callable[[str, bytes], Awaitable[T]],
+    ) -> T:
+        """Send with automatic cache breakpoints where they apply; an endpoint that refuses them (a 400 naming
+        ``cache_control``: nothing was generated) gets the request again without them, once, and is remembered."""
+        bodies = self.caching.bodies(endpoint, plan.body, content)
+        if bodies.retry is None:
+            return await send(endpoint, bodies.first)
+        try:
+            return await send(endpoint, bodies.first)
+        except ProxyError as exc:
+            if not is_refusal(exc):
+                raise
+        self.caching.refusals.remember(endpoint)
+        self.metrics.cache_refusals.labels(self.metrics.models.label(endpoint, True)).inc()  # it answered: it exists
+        note = "cache breakpoints refused, sent without"
+        record.note = f"{record.note}; {note}" if record.note else note
+        return await send(endpoint, bodies.retry())
 
     async def _explained(self, exc: ProxyError, model: str, endpoint: str, authorization: str, task: str) -> ProxyError:
         """Databricks' error, or a clearer one when the model name or the model's task is the problem."""

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     forward_user_token: bool = True
     trust_forwarded_identity: bool | None = None
     send_usage_context: bool = True
+    prompt_caching: bool = True  # automatic cache breakpoints on requests to Claude endpoints
 
     # --- Models ---
     models_cache_seconds: float = Field(default=60.0, ge=0)

@@ -31,14 +31,14 @@ from routes.pages.snippets import (
 )
 from routes.pages.storage import storage_text
 from services.container import Services
+from services.databricks.catalog import CHAT_TASK, COMPLETIONS_TASK, EMBEDDINGS_TASK
 from services.errors import ProxyError
 
 router = APIRouter(include_in_schema=False, route_class=LeanRoute)
 
 _TEMPLATE = Template((Path(__file__).parent / "templates" / "index.html").read_text())
 _MODELS_SECONDS = 5.0
-CHAT_TASK = "llm/v1/chat"
-_TASK_LABELS = {"llm/v1/chat": "chat", "llm/v1/completions": "completions", "llm/v1/embeddings": "embeddings"}
+_TASK_LABELS = {CHAT_TASK: "chat", COMPLETIONS_TASK: "completions", EMBEDDINGS_TASK: "embeddings"}
 
 
 def _copy_button(text: str, label: str) -> str:

@@ -57,6 +57,11 @@ def doors(app_url: str) -> list[Door]:
             f"{app_url}/api/anthropic",
             "v1/messages, v1/messages/count_tokens, v1/models",
         ),
+        Door(
+            "Gemini API (Gemini CLI, Google Gen AI SDK)",
+            f"{app_url}/api/gemini",
+            "v1beta/models/{model}:generateContent, :streamGenerateContent, :countTokens, v1beta/models",
+        ),
     ]
 
 
@@ -177,6 +182,37 @@ refresh_interval_ms = 300000
         },
     }
     claude = json.dumps(claude_settings, indent=2) + "\n"
+    genai = f'''# pip install google-genai databricks-sdk
+import httpx
+from databricks.sdk.core import Config
+from google import genai
+from google.genai import types
+
+config = Config(host="{workspace}")
+
+
+{_AUTH_CLASS}
+
+
+client = genai.Client(
+    api_key="unused",  # DatabricksAuth sends the Authorization header
+    http_options=types.HttpOptions(
+        base_url="{app_url}/api/gemini", httpx_client=httpx.Client(auth=DatabricksAuth())
+    ),
+)
+answer = client.models.generate_content(model="{chat_model}", contents="Say hello in one sentence.")
+print(answer.text)
+'''
+    gemini_settings = json.dumps({"security": {"auth": {"selectedType": "gemini-api-key"}}})
+    gemini_cli = f"""# npm install -g @google/gemini-cli
+# ~/.gemini/settings.json must select API-key auth: {gemini_settings}
+APP={app_url}
+export GOOGLE_GEMINI_BASE_URL="$APP/api/gemini"
+export GEMINI_API_KEY_AUTH_MECHANISM=bearer
+# A fresh token at each start (Gemini CLI reads it once; it lasts about an hour).
+export GEMINI_API_KEY="$({token_command(workspace)})"
+gemini -m {claude_model}
+"""
     m2m = f'''# For jobs and services: a Databricks service principal with CAN USE on this app.
 # pip install openai databricks-sdk
 import os
@@ -210,6 +246,16 @@ print(client.models.list())
         Snippet("curl", "curl", "A token from the Databricks CLI (valid for about an hour).", "bash", curl),
         Snippet("langchain", "LangChain", "ChatOpenAI pointed at this app, sync and async.", "python", langchain),
         Snippet("codex", "Codex CLI", "Codex over the Responses API; Codex fetches its own token.", "toml", codex),
+        Snippet(
+            "genai", "Google Gen AI", "The google-genai SDK over the Gemini API, its token refreshed.", "python", genai
+        ),
+        Snippet(
+            "gemini",
+            "Gemini CLI",
+            "Gemini CLI over the Gemini API: API-key auth selected, the key sent as a bearer token.",
+            "bash",
+            gemini_cli,
+        ),
         Snippet(
             "claude",
             "Claude Code",

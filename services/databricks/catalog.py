@@ -7,16 +7,52 @@ import difflib
 import hashlib
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from services.databricks.client import DatabricksClient, check_endpoint_name
-from services.errors import ModelNotFoundError, ProxyError
+from services.databricks.families import Family, family_of
+from services.errors import (
+    AuthenticationError,
+    ModelNotFoundError,
+    PermissionDeniedError,
+    ProxyError,
+    UpstreamCredentialError,
+)
 from services.settings import Settings
 
 CHAT_TASK = "llm/v1/chat"
-LLM_TASKS = frozenset({CHAT_TASK, "llm/v1/completions", "llm/v1/embeddings"})
+COMPLETIONS_TASK = "llm/v1/completions"
+EMBEDDINGS_TASK = "llm/v1/embeddings"
+LLM_TASKS = frozenset({CHAT_TASK, COMPLETIONS_TASK, EMBEDDINGS_TASK})
 _CACHE_ENTRIES = 256
 _SUGGEST_SECONDS = 5.0  # bound on listing the models to suggest a name, after Databricks said 404
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedModel:
+    """A request's model, resolved once before any door translates; every later step takes this value."""
+
+    requested: str  # the name the client sent: answers and the log name it
+    endpoint: str  # the serving endpoint that serves it (an alias's target, a provider id's endpoint)
+    task: str  # the Databricks task the request is for (``llm/v1/chat``, ...)
+    family: Family  # read from the endpoint, never from the requested name
+
+
+class ProviderIds(Protocol):
+    """A door's provider model ids (``claude-sonnet-4-5``) and the served endpoints they stand for."""
+
+    def claims(self, model: str) -> bool: ...
+
+    def endpoint_for(self, model: str, endpoints: Iterable[str]) -> str | None: ...
+
+    def assumed(self, model: str) -> str:
+        """The endpoint to try when the caller may not list the endpoints."""
+        ...
+
+    def not_served(self, model: str) -> ProxyError:
+        """The error for an id no served endpoint stands for."""
+        ...
 
 
 def endpoint_task(endpoint: dict[str, Any]) -> str | None:
@@ -64,13 +100,36 @@ class ModelCatalog:
         self.ttl = settings.models_cache_seconds
         self._cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
-    def resolve(self, model: str) -> str:
-        """The endpoint a requested model name stands for; refused before anything goes upstream."""
+    def endpoint_of(self, model: str) -> str:
+        """The endpoint a requested model name stands for (aliases, the allow-list); refused before anything goes
+        upstream."""
         endpoint = self.aliases.get(model, model)
         if self.allowed and endpoint not in self.allowed and model not in self.allowed:
             offered = [*self.allowed, *(a for a, target in self.aliases.items() if target in self.allowed)]
             raise ModelNotFoundError(model, nearest_names(model, offered))
         return check_endpoint_name(endpoint)
+
+    async def resolve(self, model: str, task: str, authorization: str, ids: ProviderIds | None = None) -> ResolvedModel:
+        """The one resolution of a request's model: an alias to its endpoint, a door's provider id (``ids``) to
+        the served endpoint it stands for, else the name as the endpoint."""
+        endpoint = model
+        if ids is not None and model not in self.aliases and ids.claims(model):
+            endpoint = await self._provider_endpoint(model, authorization, ids)
+        endpoint = self.endpoint_of(endpoint)
+        return ResolvedModel(requested=model, endpoint=endpoint, task=task, family=family_of(endpoint))
+
+    async def _provider_endpoint(self, model: str, authorization: str, ids: ProviderIds) -> str:
+        try:
+            names = [m["id"] for m in await self.chat_models(authorization)]
+        except (PermissionDeniedError, AuthenticationError, UpstreamCredentialError):
+            # A caller may query endpoints without the right to list them: the id's own endpoint name, then.
+            return ids.assumed(model)
+        if model in names:
+            return model
+        endpoint = ids.endpoint_for(model, names)
+        if endpoint is None:
+            raise ids.not_served(model)
+        return endpoint
 
     async def models(self, authorization: str) -> list[dict[str, Any]]:
         key = hashlib.sha256(authorization.encode()).hexdigest()

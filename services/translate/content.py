@@ -56,6 +56,27 @@ def message_reasoning(message: dict[str, Any]) -> str | None:
     return None
 
 
+def thinking(text: str, signature: Any = "") -> dict[str, Any]:
+    """The pivot's thinking block (Anthropic's shape): ``signature`` verbatim, ``""`` when there is none."""
+    return {"type": "thinking", "thinking": text, "signature": signature if isinstance(signature, str) else ""}
+
+
+def redacted_thinking(data: str) -> dict[str, Any]:
+    return {"type": "redacted_thinking", "data": data}
+
+
+def thinking_block_of(block: Any) -> dict[str, Any] | None:
+    """A well-formed thinking or redacted-thinking block rebuilt from ``block`` (a missing signature is ``""``),
+    or None."""
+    if not isinstance(block, dict):
+        return None
+    if block.get("type") == "redacted_thinking":
+        data = block.get("data")
+        return redacted_thinking(data) if isinstance(data, str) else None
+    text = block.get("thinking")
+    return thinking(text, block.get("signature")) if isinstance(text, str) else None
+
+
 def thinking_blocks(content: Any) -> list[dict[str, Any]]:
     """Databricks ``reasoning`` parts as the pivot's thinking blocks, in order, signatures verbatim.
 
@@ -75,16 +96,9 @@ def thinking_blocks(content: Any) -> list[dict[str, Any]]:
                 continue
             kind = summary.get("type", "summary_text")
             if kind == "summary_text" and isinstance(summary.get("text"), str):
-                signature = summary.get("signature")
-                blocks.append(
-                    {
-                        "type": "thinking",
-                        "thinking": summary["text"],
-                        "signature": signature if isinstance(signature, str) else "",
-                    }
-                )
+                blocks.append(thinking(summary["text"], summary.get("signature")))
             elif kind == "summary_encrypted_text" and isinstance(summary.get("data"), str):
-                blocks.append({"type": "redacted_thinking", "data": summary["data"]})
+                blocks.append(redacted_thinking(summary["data"]))
     return blocks
 
 

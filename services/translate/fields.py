@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from services.caching.usage import with_cache_counts
 from services.translate.content import as_dict
 
 FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
@@ -53,11 +54,12 @@ def _int(value: Any) -> int:
 
 
 def usage_of(usage: Any, *, completion: bool = True) -> dict[str, Any] | None:
-    """OpenAI usage with integer counts; Databricks extras (details, cache counts) are kept."""
+    """OpenAI usage with integer counts; Databricks extras (details) are kept, cache counts in the pivot's shape
+    (``services/caching/usage.py``)."""
     if not isinstance(usage, dict):
         return None
-    out = dict(usage)
-    prompt = _int(usage.get("prompt_tokens"))
+    out = with_cache_counts(dict(usage))
+    prompt = _int(out.get("prompt_tokens"))
     out["prompt_tokens"] = prompt
     if completion:
         done = _int(usage.get("completion_tokens"))

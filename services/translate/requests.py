@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from services.databricks.families import Family, Kind, effort_fields
 from services.errors import InvalidRequestError, UnsupportedParameterError
 from services.translate.content import INPUT_PART_TYPES, reasoning_part, redacted_reasoning_part, unsupported_part
 from services.translate.fields import tool_function
@@ -212,9 +213,13 @@ def _tool_choice(choice: Any, tools: list[dict[str, Any]]) -> tuple[Any, list[di
     return choice, tools
 
 
-def chat_request(payload: dict[str, Any]) -> UpstreamRequest:
+def chat_request(payload: dict[str, Any], family: Family | None = None) -> UpstreamRequest:
+    """``family``: the endpoint's, when the request comes from the chat door (its ``reasoning_effort`` is then sent
+    as the family takes it); other doors build their pivot for the family already."""
     stream, include_usage = _stream_flags(payload)
     body = _apply_policy(payload, CHAT)
+    if family is not None and "reasoning_effort" in body:
+        body.update(_reasoning(family, body.pop("reasoning_effort"), body))
     body["messages"] = translate_messages(payload["messages"])
     legacy = bool(payload.get("functions")) and not payload.get("tools")
     if legacy:
@@ -233,6 +238,17 @@ def chat_request(payload: dict[str, Any]) -> UpstreamRequest:
     if stream:
         body["stream"] = True
     return UpstreamRequest(body=body, stream=stream, include_usage=include_usage, legacy_functions=legacy)
+
+
+def _reasoning(family: Family, effort: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's ``reasoning_effort`` for the family: as it is for GPT and GPT-OSS, Claude's thinking for Claude,
+    nothing for families that refuse it (Gemini) unless the caller's own ``thinking`` says otherwise; other
+    families (custom models among them) get it as sent."""
+    if family.kind in (Kind.CLAUDE, Kind.GEMINI):
+        if "thinking" in body or "output_config" in body or not isinstance(effort, str):
+            return {}
+        return effort_fields(family, effort, body.get("max_tokens"))
+    return {"reasoning_effort": effort}
 
 
 def completion_request(payload: dict[str, Any]) -> UpstreamRequest:

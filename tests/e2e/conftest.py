@@ -13,6 +13,8 @@ CLAUDE = "databricks-claude-3-7-sonnet"
 GPT_OSS = "databricks-gpt-oss-120b"
 BGE = "databricks-bge-large-en"
 MPT = "databricks-mpt-7b-instruct"
+# Aliases whose family only the endpoint tells (tests/e2e/test_model_aliases.py)
+ALIASES = "sonnet=databricks-claude-sonnet-4-5,claude-opus=databricks-claude-opus-4-6,fast-gpt=databricks-gpt-5-2"
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +39,7 @@ def proxy(emulator: Emulator) -> Iterator[Proxy]:
         {
             "DATABRICKS_HOST": emulator.url,
             "DATABRICKS_TOKEN": E2E_TOKEN,
-            "PROXY_MODEL_ALIASES": f"gpt-4o-mini={LLAMA}",
+            "PROXY_MODEL_ALIASES": f"gpt-4o-mini={LLAMA},{ALIASES}",
         }
     )
     yield server

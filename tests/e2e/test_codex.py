@@ -103,7 +103,13 @@ def test_codex_requests_reached_databricks_as_chat(codex_run: CodexRun, proxy: P
     assert len(codex_run.requests) == 2
     first, second = (request["body"] for request in codex_run.requests)
     assert first["stream"] is True
-    assert first["messages"][-1] == {"role": "user", "content": PROMPT}
+    # Codex sends no cache breakpoints; on Claude the proxy marks the last message (and the system prompt).
+    assert first["messages"][-1] == {
+        "role": "user",
+        "content": [{"type": "text", "text": PROMPT, "cache_control": {"type": "ephemeral"}}],
+    }
+    leading = [m for m in first["messages"][: len(first["messages"]) - 1] if m["role"] == "system"]
+    assert leading and "cache_control" in leading[-1]["content"][-1]  # the end of the system prompt
     assert first["tools"][0]["function"]["name"] == "exec_command"
     assert not {"client_metadata", "include", "store", "prompt_cache_key", "parallel_tool_calls"} & set(first)
     call = second["messages"][-2]["tool_calls"][0]
@@ -117,7 +123,8 @@ def test_codex_requests_reached_databricks_as_chat(codex_run: CodexRun, proxy: P
     assert summary["text"] == f"Thinking about: {PROMPT}" and summary["signature"].startswith("ErcB")
     tool_result = second["messages"][-1]
     assert tool_result["role"] == "tool" and tool_result["tool_call_id"] == call["id"]
-    assert "codex-tool-ran" in tool_result["content"]
+    (output,) = tool_result["content"]
+    assert "codex-tool-ran" in output["text"] and output["cache_control"] == {"type": "ephemeral"}
     # Codex offers its hosted web search too: never sent upstream, noted in the request's log line.
     assert not [t for t in first["tools"] if "web_search" in t["function"]["name"]]
     assert '"note":"dropped hosted tools: web_search"' in proxy.wait_for_output("dropped hosted tools")

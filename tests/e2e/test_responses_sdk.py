@@ -125,7 +125,7 @@ def test_reasoning_round_trip_replays_the_signature(client: openai.OpenAI, emula
     assert reasoning.encrypted_content is not None
     blocks = decode(reasoning.encrypted_content, "x")
     assert blocks is not None and blocks[0]["signature"].startswith("ErcB")
-    assert last_body(emulator)["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    assert last_body(emulator)["thinking"] == {"type": "enabled", "budget_tokens": 4096}
     call = first.output[2]
     client.responses.create(
         model=CLAUDE,

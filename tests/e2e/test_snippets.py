@@ -139,3 +139,33 @@ def test_claude_code_snippet_gets_its_token_from_api_key_helper(
     result = json.loads(out)
     assert result["is_error"] is False, out
     assert result["result"].startswith("Echo:"), out
+
+
+def test_genai_snippet_refreshes_its_token_through_databricks_sdk(
+    page_snippets: dict[str, Snippet], env: dict[str, str]
+) -> None:
+    out = run([sys.executable, "-c", page_snippets["genai"].code], {**env, "DATABRICKS_TOKEN": KEY})
+    assert out == "Echo: Say hello in one sentence.\n"
+
+
+def test_gemini_cli_snippet_sends_its_token_as_a_bearer(
+    page_snippets: dict[str, Snippet], env: dict[str, str], tmp_path: Path
+) -> None:
+    folder = npm_tool("gemini_cli")
+    settings = json.loads(page_snippets["gemini"].code.split("API-key auth: ", 1)[1].splitlines()[0])
+    (tmp_path / ".gemini").mkdir()
+    (tmp_path / ".gemini" / "settings.json").write_text(json.dumps(settings))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gemini").symlink_to(folder / "node_modules" / ".bin" / "gemini")
+    done = subprocess.run(
+        ["bash", "-c", page_snippets["gemini"].code.replace("gemini -m", "gemini --output-format json -m")],
+        env={**env, "HOME": str(tmp_path), "PATH": f"{bin_dir}:{env['PATH']}", "GEMINI_CLI_TRUST_WORKSPACE": "true"},
+        cwd=tmp_path,
+        input="Say hello in one sentence.",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout[done.stdout.index("{") :])["response"].startswith("Echo:"), done.stdout

@@ -7,8 +7,7 @@ from pydantic import ValidationError
 
 from models.anthropic import MessagesRequest
 from services.databricks.errors import from_databricks
-from services.dialects.anthropic.errors import error_body, error_headers, validation_error
-from services.errors import ProxyError
+from services.dialects.anthropic.errors import error_body, validation_error
 
 
 @pytest.mark.parametrize(
@@ -40,14 +39,10 @@ def test_status_to_type(status: int, kind: str) -> None:
     }
 
 
-def test_rate_limit_keeps_retry_after_and_adds_the_request_id() -> None:
+def test_rate_limit_keeps_retry_after() -> None:
     error = from_databricks(429, b'{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}', "7")
-    assert error_headers(error, "req_2") == {"Retry-After": "7", "request-id": "req_2"}
+    assert dict(error.headers) == {"Retry-After": "7"}
     assert error_body(error) == {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}
-
-
-def test_no_request_id() -> None:
-    assert error_headers(ProxyError("x", status=500)) == {}
 
 
 def errors_of(payload: object) -> list[dict[str, object]]:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from models.anthropic import MessagesRequest
-from services.dialects.anthropic.family import Kind, family_of
+from services.databricks.families import Kind, family_of
 from services.dialects.anthropic.requests import to_chat
 from services.errors import InvalidRequestError
 from services.translate.requests import chat_request
@@ -20,7 +20,7 @@ GPT_OSS = "databricks-gpt-oss-120b"
 
 def body(payload: dict[str, Any], endpoint: str = CLAUDE_37) -> dict[str, Any]:
     MessagesRequest.model_validate(payload)
-    return to_chat(payload, endpoint).body
+    return to_chat(payload, family_of(endpoint)).body
 
 
 def base(**extra: Any) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def test_sampling_stop_sequences_metadata_and_stream() -> None:
         context_management={"edits": []},
         some_future_field={"x": 1},
     )
-    translation = to_chat(payload, LLAMA)
+    translation = to_chat(payload, family_of(LLAMA))
     assert translation.stream is True
     assert translation.body == {
         "model": "claude-sonnet-4-5",
@@ -159,7 +159,7 @@ def test_tool_round_trip_with_thinking_replayed_verbatim_for_claude() -> None:
         tool_choice={"type": "auto", "disable_parallel_tool_use": True},
         thinking={"type": "enabled", "budget_tokens": 50},
     )
-    translation = to_chat(payload, CLAUDE_37)
+    translation = to_chat(payload, family_of(CLAUDE_37))
     assert translation.dropped == ("server tool web_search_20250305",)
     assert translation.thinking is True
     assert translation.body == {
@@ -291,7 +291,7 @@ def test_unknown_blocks_are_dropped_and_reported() -> None:
             },
         ]
     )
-    translation = to_chat(payload, LLAMA)
+    translation = to_chat(payload, family_of(LLAMA))
     assert translation.body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "doc text"}]}]
     assert translation.dropped == ("document source base64", "search_result", "server_tool_use")
 
@@ -348,7 +348,7 @@ def test_claude_adaptive_becomes_a_budget_on_older_models() -> None:
 
 def test_claude_budget_must_be_below_max_tokens() -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        to_chat(base(max_tokens=100, thinking={"type": "enabled", "budget_tokens": 100}), CLAUDE_37)
+        to_chat(base(max_tokens=100, thinking={"type": "enabled", "budget_tokens": 100}), family_of(CLAUDE_37))
     assert caught.value.param == "thinking.budget_tokens"
 
 
@@ -377,11 +377,11 @@ def test_cache_control_reaches_the_databricks_body_for_claude() -> None:
         system=[{"type": "text", "text": "Be brief.", "cache_control": cached}],
         messages=[{"role": "user", "content": [{"type": "text", "text": "q", "cache_control": cached}]}],
     )
-    assert chat_request(to_chat(payload, CLAUDE_37).body).body["messages"] == [
+    assert chat_request(to_chat(payload, family_of(CLAUDE_37)).body).body["messages"] == [
         {"role": "system", "content": [{"type": "text", "text": "Be brief.", "cache_control": cached}]},
         {"role": "user", "content": [{"type": "text", "text": "q", "cache_control": cached}]},
     ]
-    assert chat_request(to_chat(payload, LLAMA).body).body["messages"] == [
+    assert chat_request(to_chat(payload, family_of(LLAMA)).body).body["messages"] == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "q"},
     ]

@@ -86,7 +86,9 @@ async def test_anthropic_id_is_mapped_and_the_answer_is_a_message() -> None:
     }
     sent = route.calls.last.request
     assert orjson.loads(sent.content) == {
-        "messages": [{"role": "user", "content": "Hi"}],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Hi", "cache_control": {"type": "ephemeral"}}]}
+        ],
         "max_tokens": 4096,
         "thinking": {"type": "enabled", "budget_tokens": 1024},
     }

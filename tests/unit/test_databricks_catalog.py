@@ -35,13 +35,13 @@ def catalog(**settings: Any) -> tuple[ModelCatalog, Client]:
 
 def test_resolve_applies_aliases_the_allow_list_and_the_name_rule() -> None:
     models, _ = catalog(model_aliases="fast=databricks-llama", allowed_models="databricks-llama")
-    assert models.resolve("fast") == "databricks-llama"
-    assert models.resolve("databricks-llama") == "databricks-llama"
+    assert models.endpoint_of("fast") == "databricks-llama"
+    assert models.endpoint_of("databricks-llama") == "databricks-llama"
     with pytest.raises(ModelNotFoundError):
-        models.resolve("team-embed")
+        models.endpoint_of("team-embed")
     open_models, _ = catalog()
     with pytest.raises(InvalidRequestError) as caught:
-        open_models.resolve("../../api/2.0/secrets")
+        open_models.endpoint_of("../../api/2.0/secrets")
     assert (caught.value.param, caught.value.code) == ("model", "invalid_model")
 
 

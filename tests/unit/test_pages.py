@@ -136,11 +136,13 @@ async def test_docs_and_redoc_load_only_files_of_the_app() -> None:
 def test_every_snippet_holds_the_app_url_and_parses() -> None:
     app = "https://proxy-123.aws.databricksapps.com"
     result = {s.key: s for s in snippets(app, WORKSPACE_PLACEHOLDER, LLAMA, CLAUDE)}
-    assert list(result) == ["python", "node", "curl", "langchain", "codex", "claude", "m2m"]
+    assert list(result) == ["python", "node", "curl", "langchain", "codex", "genai", "gemini", "claude", "m2m"]
     for key in ("python", "node", "curl", "langchain", "codex", "m2m"):
         assert f"{app}/api/v1" in result[key].code, key
-    for key in ("python", "langchain", "m2m"):
+    for key in ("python", "langchain", "m2m", "genai"):
         compile(result[key].code, key, "exec")
+    assert f"{app}/api/gemini" in result["genai"].code
+    assert f"APP={app}\n" in result["gemini"].code and '"$APP/api/gemini"' in result["gemini"].code
     codex = tomllib.loads(result["codex"].code)
     provider = codex["model_providers"][codex["model_provider"]]
     assert provider["wire_api"] == "responses" and provider["base_url"] == f"{app}/api/v1"

@@ -11,8 +11,9 @@ import orjson
 import pytest
 
 from services.call import CLIENT_CLOSED, CallRecord
-from services.databricks.catalog import ModelCatalog
+from services.databricks.catalog import CHAT_TASK, ModelCatalog, ResolvedModel
 from services.databricks.client import UpstreamAnswer
+from services.databricks.families import family_of
 from services.dialects.openai import OPENAI, ChunkPassThrough
 from services.errors import InvalidRequestError, RateLimitError, UpstreamTimeoutError
 from services.limiter import ConcurrencyLimiter
@@ -93,6 +94,9 @@ def call(receive: Any = connected) -> Call:
     return Call(record, receive, "Bearer app")
 
 
+PRIMARY = ResolvedModel(requested="primary", endpoint="primary", task=CHAT_TASK, family=family_of("primary"))
+
+
 def plan(stream: bool = False) -> Any:
     return chat_request({"model": "primary", "messages": [{"role": "user", "content": "Q"}], "stream": stream})
 
@@ -102,13 +106,13 @@ async def test_a_429_goes_to_the_fallback_and_usage_is_recorded_from_the_pivot()
     upstream = Upstream({"primary": RateLimitError("slow down")})
     pipe, limiter, metrics = pipeline(upstream, fallbacks="primary=backup")
     current = call()
-    out = await pipe.answer(current, "primary", plan(), lambda data: chat_completion(data, requested_model="primary"))
+    out = await pipe.answer(current, PRIMARY, plan(), lambda data: chat_completion(data, requested_model="primary"))
     assert out is not None and out["choices"][0]["message"]["content"] == "Hi"
     assert [endpoint for endpoint, _ in upstream.sent] == ["primary", "backup"]
     sent = upstream.sent[1][1]
     assert (sent["client_request_id"], sent["usage_context"]) == ("rid-1", {"end_user": "ana@example.com"})
     record = current.record
-    assert (record.endpoint, record.model, record.upstream_request_id) == ("backup", "primary", "req-1")
+    assert (record.endpoint, record.upstream_request_id) == ("backup", "req-1")
     assert record.usage == {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
     assert metrics.fallbacks.labels("primary", "backup")._value.get() == 1
     assert limiter.active == 0
@@ -119,7 +123,7 @@ async def test_other_errors_are_not_retried_and_release_the_limiter() -> None:
     upstream = Upstream({"primary": InvalidRequestError("bad")})
     pipe, limiter, _ = pipeline(upstream, fallbacks="primary=backup")
     with pytest.raises(InvalidRequestError):
-        await pipe.answer(call(), "primary", plan(), lambda data: data)
+        await pipe.answer(call(), PRIMARY, plan(), lambda data: data)
     assert [endpoint for endpoint, _ in upstream.sent] == ["primary"]
     assert limiter.active == 0
 
@@ -129,7 +133,7 @@ async def test_the_deadline_is_a_504_and_cancels_the_upstream_call() -> None:
     upstream = Upstream(delay=5)
     pipe, limiter, _ = pipeline(upstream, request_timeout=0.05)
     with pytest.raises(UpstreamTimeoutError):
-        await pipe.answer(call(), "primary", plan(), lambda data: data)
+        await pipe.answer(call(), PRIMARY, plan(), lambda data: data)
     assert upstream.cancelled and limiter.active == 0
 
 
@@ -142,7 +146,7 @@ async def test_a_client_that_goes_away_cancels_the_upstream_call() -> None:
     upstream = Upstream(delay=5)
     pipe, limiter, _ = pipeline(upstream)
     current = call(gone)
-    assert await pipe.answer(current, "primary", plan(), lambda data: data) is None
+    assert await pipe.answer(current, PRIMARY, plan(), lambda data: data) is None
     assert upstream.cancelled and limiter.active == 0
     assert (current.record.status, current.record.error_type) == (CLIENT_CLOSED, "client_closed")
 
@@ -153,7 +157,7 @@ async def test_a_stream_holds_the_limiter_until_it_ends_and_records_usage() -> N
     pipe, limiter, metrics = pipeline(upstream)
     current = call()
     events: AsyncIterator[bytes] = await pipe.stream(
-        current, "primary", plan(stream=True), ChatStream("primary", True), ChunkPassThrough(), OPENAI
+        current, PRIMARY, plan(stream=True), ChatStream("primary", True), ChunkPassThrough(), OPENAI
     )
     assert limiter.active == 1 and metrics.open_streams._value.get() == 1
     body = b"".join([part async for part in events])

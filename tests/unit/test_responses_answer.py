@@ -7,6 +7,7 @@ from typing import Any
 from openai.types.responses import Response
 
 from models.responses import Response as ResponseModel
+from services.databricks.families import family_of
 from services.dialects.responses import from_chat, to_chat
 from services.dialects.responses.common import Ids
 from services.dialects.responses.reasoning import encode
@@ -28,7 +29,7 @@ def answer(message: dict[str, Any], finish: str = "stop", usage: dict[str, Any] 
 
 
 def render(payload: dict[str, Any], pivot: dict[str, Any]) -> dict[str, Any]:
-    out = from_chat(pivot, to_chat(payload), Ids("t"))
+    out = from_chat(pivot, to_chat(payload, family_of(payload["model"])), Ids("t"))
     Response.model_validate(out)
     ResponseModel.model_validate(out)
     return out

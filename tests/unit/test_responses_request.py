@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from models.responses import ResponseCreateRequest
+from services.databricks.families import family_of
 from services.dialects.responses import to_chat
 from services.dialects.responses.reasoning import encode
 from services.errors import InvalidRequestError
@@ -19,12 +20,12 @@ CLAUDE = "databricks-claude-3-7-sonnet"
 
 def chat(payload: dict[str, Any], endpoint: str | None = None) -> dict[str, Any]:
     ResponseCreateRequest.model_validate(payload)
-    return to_chat(payload, endpoint).chat
+    return to_chat(payload, family_of(endpoint or payload["model"])).chat
 
 
 def refused(payload: dict[str, Any]) -> InvalidRequestError:
     with pytest.raises(InvalidRequestError) as caught:
-        to_chat(payload)
+        to_chat(payload, family_of(payload["model"]))
     return caught.value
 
 
@@ -363,7 +364,8 @@ def test_tools_function_custom_namespace_and_hosted() -> None:
                 {"type": "web_search", "external_web_access": False},
                 {"type": "mcp", "server_label": "s"},
             ],
-        }
+        },
+        family_of(LLAMA),
     )
     string_input = {
         "type": "object",
@@ -398,7 +400,9 @@ def test_tools_function_custom_namespace_and_hosted() -> None:
 
 
 def test_only_hosted_tools_means_no_tools_and_no_tool_choice() -> None:
-    call = to_chat({"model": LLAMA, "input": "x", "tools": [{"type": "web_search"}], "tool_choice": "required"})
+    call = to_chat(
+        {"model": LLAMA, "input": "x", "tools": [{"type": "web_search"}], "tool_choice": "required"}, family_of(LLAMA)
+    )
     assert "tools" not in call.chat and "tool_choice" not in call.chat
     assert call.dropped_tools == ("web_search",)
 
@@ -491,11 +495,11 @@ def test_text_format_for_claude_4_6_and_later_is_output_config_beside_the_effort
         "reasoning": {"effort": "high"},
         "text": {"format": {"type": "json_schema", "name": "out", "schema": schema, "strict": True}},
     }
-    body = to_chat(payload, "databricks-claude-opus-4-6").chat
+    body = to_chat(payload, family_of("databricks-claude-opus-4-6")).chat
     assert body["output_config"] == {"effort": "high", "format": {"type": "json_schema", "schema": schema}}
     assert body["thinking"] == {"type": "adaptive"}
     assert "response_format" not in body
-    older = to_chat(payload, "databricks-claude-sonnet-4-5").chat
+    older = to_chat(payload, family_of("databricks-claude-sonnet-4-5")).chat
     assert older["response_format"] == {
         "type": "json_schema",
         "json_schema": {"name": "out", "schema": schema, "strict": True},
@@ -510,7 +514,7 @@ def test_text_format_for_claude_4_6_and_later_is_output_config_beside_the_effort
             "databricks-claude-3-7-sonnet",
             "low",
             None,
-            {"thinking": {"type": "enabled", "budget_tokens": 2048}, "max_tokens": 10240},
+            {"thinking": {"type": "enabled", "budget_tokens": 4096}, "max_tokens": 12288},
         ),
         (
             "databricks-claude-sonnet-4-5",
@@ -545,7 +549,7 @@ def test_reasoning_effort_per_model_family(
     payload: dict[str, Any] = {"model": "alias", "input": "x", "reasoning": {"effort": effort}}
     if max_output is not None:
         payload["max_output_tokens"] = max_output
-    body = to_chat(payload, endpoint).chat
+    body = to_chat(payload, family_of(endpoint)).chat
     assert {k: v for k, v in body.items() if k not in ("model", "messages")} == expected
 
 
@@ -583,7 +587,8 @@ def test_echoed_settings() -> None:
             "max_tool_calls": 5,
             "truncation": "auto",
             "service_tier": "flex",
-        }
+        },
+        family_of(LLAMA),
     )
     assert call.echo == {
         "instructions": "I",

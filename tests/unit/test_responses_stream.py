@@ -8,6 +8,7 @@ from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
 
 from models.responses import ResponseEvent
+from services.databricks.families import family_of
 from services.dialects.responses import ResponsesStream, to_chat
 from services.dialects.responses.common import Ids
 from services.dialects.responses.reasoning import decode, encode
@@ -44,7 +45,7 @@ def usage_chunk(usage: dict[str, Any] = USAGE) -> dict[str, Any]:
 
 
 def run(payload: dict[str, Any], chunks: list[dict[str, Any]], endpoint: str = MODEL) -> list[dict[str, Any]]:
-    stream = ResponsesStream(to_chat({"stream": True, **payload}, endpoint), Ids("t"))
+    stream = ResponsesStream(to_chat({"stream": True, **payload}, family_of(endpoint)), Ids("t"))
     events: list[dict[str, Any]] = []
     for item in chunks:
         events.extend(stream.feed(item))
@@ -456,7 +457,8 @@ def test_reasoning_stream_transcript_and_signature_round_trip() -> None:
                 text_final,
                 {"role": "user", "content": "and?"},
             ],
-        }
+        },
+        family_of(CLAUDE),
     )
     assert replay.chat["messages"] == [
         {"role": "user", "content": "why?"},
@@ -534,7 +536,7 @@ def test_content_filter_finish_is_incomplete() -> None:
 
 
 def test_mid_stream_failure_transcript() -> None:
-    stream = ResponsesStream(to_chat({"model": MODEL, "input": "x", "stream": True}), Ids("t"))
+    stream = ResponsesStream(to_chat({"model": MODEL, "input": "x", "stream": True}, family_of(MODEL)), Ids("t"))
     events = stream.feed(chunk({"role": "assistant", "content": "Par"}))
     events += stream.fail(RateLimitError("Too many requests.", headers={"Retry-After": "7"}))
     check(events)
@@ -576,7 +578,9 @@ def test_mid_stream_failure_transcript() -> None:
 
 
 def test_failure_keeps_every_announced_item_with_what_it_had() -> None:
-    stream = ResponsesStream(to_chat({"model": MODEL, "input": "x", "tools": [TOOL], "stream": True}), Ids("t"))
+    stream = ResponsesStream(
+        to_chat({"model": MODEL, "input": "x", "tools": [TOOL], "stream": True}, family_of(MODEL)), Ids("t")
+    )
     events = stream.feed(chunk({"role": "assistant", "reasoning_content": "Hmm"}))
     events += stream.feed(chunk({"content": "Calling."}))
     events += stream.feed(
@@ -616,7 +620,7 @@ def test_failure_keeps_every_announced_item_with_what_it_had() -> None:
 
 
 def test_failure_while_reasoning_keeps_the_summary_so_far() -> None:
-    stream = ResponsesStream(to_chat({"model": CLAUDE, "input": "x", "stream": True}, CLAUDE), Ids("t"))
+    stream = ResponsesStream(to_chat({"model": CLAUDE, "input": "x", "stream": True}, family_of(CLAUDE)), Ids("t"))
     events = stream.feed(
         chunk({"role": "assistant", "thinking_blocks": [{"type": "thinking", "thinking": "Let", "signature": ""}]})
     )
@@ -636,7 +640,7 @@ def test_failure_while_reasoning_keeps_the_summary_so_far() -> None:
 
 def test_failure_codes_codex_acts_on() -> None:
     def code(error: Exception) -> str:
-        stream = ResponsesStream(to_chat({"model": MODEL, "input": "x", "stream": True}), Ids("t"))
+        stream = ResponsesStream(to_chat({"model": MODEL, "input": "x", "stream": True}, family_of(MODEL)), Ids("t"))
         return str(stream.fail(error)[-1]["response"]["error"]["code"])  # type: ignore[arg-type]
 
     assert code(APIError("Databricks is overloaded.", status=503)) == "server_is_overloaded"
@@ -646,7 +650,7 @@ def test_failure_codes_codex_acts_on() -> None:
 
 
 def test_failure_before_any_chunk_still_opens_the_response() -> None:
-    stream = ResponsesStream(to_chat({"model": MODEL, "input": "x", "stream": True}), Ids("t"))
+    stream = ResponsesStream(to_chat({"model": MODEL, "input": "x", "stream": True}, family_of(MODEL)), Ids("t"))
     events = stream.fail(APIError("gone", status=502))
     check(events)
     assert [e["type"] for e in events] == ["response.created", "response.in_progress", "response.failed"]

@@ -360,6 +360,8 @@ def test_usage_total_is_never_below_the_sum_and_extras_are_kept() -> None:
         "completion_tokens": 5,
         "total_tokens": 15,
         "cache_read_input_tokens": 8,
+        "cache_creation_input_tokens": 0,
+        "prompt_tokens_details": {"cached_tokens": 8},
     }
     assert "usage" not in chat_completion({"choices": []}, requested_model="r")
     assert chat_completion({"choices": [], "usage": {}}, requested_model="r")["usage"] == {

@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 
 from services.answer_depth import check_answer_depth
+from services.caching.usage import cache_counts, token_count
+from services.translate import content as pivot_content
 
 STOP_REASONS = {
     "stop": "end_turn",
@@ -42,20 +44,16 @@ def message_id(pivot_id: Any) -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
 def usage(pivot_usage: Any) -> dict[str, int]:
-    """Anthropic usage from chat usage; Databricks' Claude cache counts when it reports them."""
+    """Anthropic usage from chat usage: ``input_tokens`` is the input neither read from nor written to the
+    prompt cache, as Anthropic counts it (the three add up to the whole prompt)."""
     raw = pivot_usage if isinstance(pivot_usage, dict) else {}
-    details = raw.get("prompt_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    counts = cache_counts(raw)
     return {
-        "input_tokens": _count(raw.get("prompt_tokens")),
-        "output_tokens": _count(raw.get("completion_tokens")),
-        "cache_creation_input_tokens": _count(raw.get("cache_creation_input_tokens")),
-        "cache_read_input_tokens": _count(raw.get("cache_read_input_tokens")) or _count(cached),
+        "input_tokens": counts.uncached,
+        "output_tokens": token_count(raw.get("completion_tokens")),
+        "cache_creation_input_tokens": counts.written,
+        "cache_read_input_tokens": counts.read,
     }
 
 
@@ -76,15 +74,7 @@ def tool_input(arguments: Any) -> dict[str, Any]:
     return value
 
 
-def thinking_block(block: dict[str, Any]) -> dict[str, Any] | None:
-    if block.get("type") == "redacted_thinking":
-        data = block.get("data")
-        return {"type": "redacted_thinking", "data": data} if isinstance(data, str) else None
-    text = block.get("thinking")
-    if not isinstance(text, str):
-        return None
-    signature = block.get("signature")
-    return {"type": "thinking", "thinking": text, "signature": signature if isinstance(signature, str) else ""}
+thinking_block = pivot_content.thinking_block_of
 
 
 def _content(message: dict[str, Any], thinking: bool) -> list[dict[str, Any]]:
@@ -94,7 +84,7 @@ def _content(message: dict[str, Any], thinking: bool) -> list[dict[str, Any]]:
         if isinstance(blocks, list) and blocks:
             content.extend(b for b in (thinking_block(x) for x in blocks if isinstance(x, dict)) if b is not None)
         elif isinstance(message.get("reasoning_content"), str) and message["reasoning_content"]:
-            content.append({"type": "thinking", "thinking": message["reasoning_content"], "signature": ""})
+            content.append(pivot_content.thinking(message["reasoning_content"]))
     text = message.get("content")
     if isinstance(text, str) and text:
         content.append({"type": "text", "text": text})

@@ -37,13 +37,6 @@ def error_body(error: ProxyError, request_id: str | None = None) -> dict[str, An
     return body
 
 
-def error_headers(error: ProxyError, request_id: str | None = None) -> dict[str, str]:
-    headers = dict(error.headers)
-    if request_id:
-        headers["request-id"] = request_id
-    return headers
-
-
 def json_path(loc: tuple[Any, ...] | list[Any]) -> str:
     """Anthropic names fields with dots and indices (``messages.0.content.1.text``): pydantic's union
     branches (``str``, ``list[...]``, ``function-...``) and block tags (``<text>``) are left out."""

@@ -22,7 +22,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from services.dialects.anthropic.family import Kind, family_of
+from services.databricks.families import Kind, family_of
+from services.errors import NotFoundError
 
 TIERS = ("sonnet", "opus", "haiku")
 PREFIX = "databricks-"
@@ -62,6 +63,30 @@ def endpoint_for(model: str, endpoints: Iterable[str]) -> str | None:
     same_tier = [e for e in claude if tier is not None and _tier(e) == tier]
     pool = same_tier or claude
     return max(pool, key=_rank) if pool else None
+
+
+class AnthropicIds:
+    """The Anthropic door's model ids, for the one model resolution (``ModelCatalog.resolve``)."""
+
+    def __init__(self, models_path: str) -> None:
+        self.models_path = models_path  # this door's list of models, under the prefix the request came through
+
+    def claims(self, model: str) -> bool:
+        return is_anthropic_id(model)
+
+    def endpoint_for(self, model: str, endpoints: Iterable[str]) -> str | None:
+        return endpoint_for(model, endpoints)
+
+    def assumed(self, model: str) -> str:
+        return PREFIX + normalise(model)
+
+    def not_served(self, model: str) -> NotFoundError:
+        return NotFoundError(
+            f"The model '{model}' is an Anthropic model id, and no Claude serving endpoint is there to map it to: "
+            f"name a serving endpoint (GET {self.models_path} lists them).",
+            param="model",
+            code="model_not_found",
+        )
 
 
 def _created_at(created: Any) -> str:

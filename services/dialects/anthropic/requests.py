@@ -10,7 +10,8 @@ decoder. Choices that are not obvious:
   one user message after them, as chat expects.
 - Thinking blocks are replayed verbatim as ``thinking_blocks`` for Claude (signatures untouched, in
   order; unsigned ones, which Claude refuses, are left out); other families cannot verify them and get none.
-- ``cache_control`` stays on text blocks for Claude (Databricks honours it) and is dropped elsewhere.
+- ``cache_control`` stays on text blocks and tool results for Claude (Databricks honours it) and is
+  dropped elsewhere; a request that marks nothing gets the proxy's automatic breakpoints (``services/caching``).
 - Empty text blocks are dropped (Databricks' Claude rejects them); an empty tool result says so.
 - Server tools (Anthropic runs them, Databricks cannot) and blocks the pivot cannot carry (PDF documents,
   server tool results, ...) are dropped and named in ``dropped`` (the log line notes them); a tool result
@@ -26,8 +27,10 @@ from typing import Any
 
 import orjson
 
-from services.dialects.anthropic.family import Family, Kind, family_of, reasoning_fields, wants_thinking
+from services.databricks.families import Family, Kind
+from services.dialects.anthropic.thinking import reasoning_fields, wants_thinking
 from services.errors import InvalidRequestError
+from services.translate.content import redacted_thinking, thinking
 
 EMPTY_TOOL_RESULT = "(no output)"
 UNSENT_TOOL_RESULT = "(the tool's output could not be passed on: {})"
@@ -154,7 +157,10 @@ class _Builder:
                 value = UNSENT_TOOL_RESULT.format(", ".join(dropped))
         else:
             value = content if isinstance(content, str) else ""
-        return {"role": "tool", "tool_call_id": block["tool_use_id"], "content": value or EMPTY_TOOL_RESULT}
+        value = value or EMPTY_TOOL_RESULT
+        if self.claude and block.get("cache_control") is not None:
+            value = _with_cache_control(value, block["cache_control"])
+        return {"role": "tool", "tool_call_id": block["tool_use_id"], "content": value}
 
     def add_assistant(self, content: Any) -> None:
         if isinstance(content, str):
@@ -163,7 +169,7 @@ class _Builder:
             return
         texts: list[str] = []
         calls: list[dict[str, Any]] = []
-        thinking: list[dict[str, Any]] = []
+        replayed: list[dict[str, Any]] = []
         for block in content:
             kind = block.get("type")
             if kind == "text":
@@ -177,12 +183,10 @@ class _Builder:
             elif kind == "thinking":
                 # Unsigned thinking (another model's, or cut by max_tokens) is refused by Claude: left out.
                 if self.claude and block["signature"]:
-                    thinking.append(
-                        {"type": "thinking", "thinking": block["thinking"], "signature": block["signature"]}
-                    )
+                    replayed.append(thinking(block["thinking"], block["signature"]))
             elif kind == "redacted_thinking":
                 if self.claude:
-                    thinking.append({"type": "redacted_thinking", "data": block["data"]})
+                    replayed.append(redacted_thinking(block["data"]))
             else:
                 self.drop(str(kind))
         if not texts and not calls:
@@ -190,8 +194,8 @@ class _Builder:
         message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}
         if calls:
             message["tool_calls"] = calls
-        if thinking:
-            message["thinking_blocks"] = thinking
+        if replayed:
+            message["thinking_blocks"] = replayed
         self.messages.append(message)
 
     def tools(self, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -205,6 +209,17 @@ class _Builder:
                 function["description"] = tool["description"]
             out.append({"type": "function", "function": function})
         return out
+
+
+def _with_cache_control(value: str | list[dict[str, Any]], cache_control: Any) -> list[dict[str, Any]]:
+    """A tool result's content with the client's breakpoint on its last text part (Claude Code marks the
+    last block of the conversation, often a tool result)."""
+    parts = [{"type": "text", "text": value}] if isinstance(value, str) else list(value)
+    for index in range(len(parts) - 1, -1, -1):
+        if parts[index].get("type") == "text":
+            parts[index] = {**parts[index], "cache_control": cache_control}
+            break
+    return parts
 
 
 def _nothing_to_send(position: int, dropped: list[str]) -> InvalidRequestError:
@@ -239,9 +254,8 @@ def _tool_choice(choice: dict[str, Any]) -> Any:
     return kind  # "auto" and "none" mean the same in chat
 
 
-def to_chat(payload: dict[str, Any], endpoint: str) -> ChatTranslation:
-    """The chat pivot request for a validated Messages request going to ``endpoint``."""
-    family = family_of(endpoint)
+def to_chat(payload: dict[str, Any], family: Family) -> ChatTranslation:
+    """The chat pivot request for a validated Messages request going to an endpoint of ``family``."""
     builder = _Builder(family)
     builder.add_system(payload.get("system"))
     for position, message in enumerate(payload["messages"]):

@@ -18,6 +18,7 @@ from typing import Any
 from services.dialects.anthropic.answers import message_id, stop_reason, usage
 from services.dialects.anthropic.errors import error_body
 from services.errors import ProxyError
+from services.translate.content import redacted_thinking, thinking
 
 _TEXT, _THINKING, _TOOL = "text", "thinking", "tool_use"
 
@@ -60,7 +61,7 @@ class MessageStream:
         if part.get("type") == "redacted_thinking":
             data = part.get("data")
             if isinstance(data, str):
-                self._start_block({"type": "redacted_thinking", "data": data}, "redacted", out)
+                self._start_block(redacted_thinking(data), "redacted", out)
                 self._close(out)
             return
         text = part.get("thinking")
@@ -70,7 +71,7 @@ class MessageStream:
         if not text and not signature:
             return
         if self._open != _THINKING or self._signed:
-            self._start_block({"type": "thinking", "thinking": "", "signature": ""}, _THINKING, out)
+            self._start_block(thinking(""), _THINKING, out)
             self._signed = False
         if text:
             self._delta({"type": "thinking_delta", "thinking": text}, out)

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.caching.usage import cache_counts, token_count
 from services.errors import ProxyError
 
 
@@ -94,31 +95,26 @@ def response_object(
     }
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
 def _detail(usage: dict[str, Any], key: str, name: str) -> int:
     details = usage.get(key)
-    return _count(details.get(name)) if isinstance(details, dict) else 0
+    return token_count(details.get(name)) if isinstance(details, dict) else 0
 
 
 def usage_of(usage: Any) -> dict[str, Any]:
     """Responses usage from the pivot's chat usage (zeros when Databricks sent none: clients need integers)."""
     usage = usage if isinstance(usage, dict) else {}
-    prompt = _count(usage.get("prompt_tokens"))
-    completion = _count(usage.get("completion_tokens"))
-    cached = _detail(usage, "prompt_tokens_details", "cached_tokens") or _count(usage.get("cache_read_input_tokens"))
-    written = _detail(usage, "prompt_tokens_details", "cache_creation_tokens") or _count(
-        usage.get("cache_creation_input_tokens")
+    counts = cache_counts(usage)
+    prompt, cached, written = counts.prompt, counts.read, counts.written
+    completion = token_count(usage.get("completion_tokens"))
+    reasoning = _detail(usage, "completion_tokens_details", "reasoning_tokens") or token_count(
+        usage.get("reasoning_tokens")
     )
-    reasoning = _detail(usage, "completion_tokens_details", "reasoning_tokens") or _count(usage.get("reasoning_tokens"))
     return {
         "input_tokens": prompt,
         "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": written},
         "output_tokens": completion,
         "output_tokens_details": {"reasoning_tokens": reasoning},
-        "total_tokens": max(_count(usage.get("total_tokens")), prompt + completion),
+        "total_tokens": max(token_count(usage.get("total_tokens")), prompt + completion),
     }
 
 

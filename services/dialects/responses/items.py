@@ -8,6 +8,7 @@ import orjson
 
 from services.dialects.responses import reasoning
 from services.dialects.responses.common import ToolName
+from services.translate.content import thinking
 
 
 def text_part(text: str) -> dict[str, Any]:
@@ -85,5 +86,5 @@ def blocks_of(message: dict[str, Any]) -> list[dict[str, Any]] | None:
         return [dict(block) for block in blocks if isinstance(block, dict)]
     text = message.get("reasoning_content")
     if isinstance(text, str) and text:
-        return [{"type": "thinking", "thinking": text, "signature": ""}]
+        return [thinking(text)]
     return None

@@ -18,20 +18,13 @@ import orjson
 
 from models.limits import MAX_CONTENT_PARTS
 from services.errors import InvalidRequestError
+from services.translate.content import thinking_block_of
 
 PREFIX = "dbxr1."
 
 
 def encode(blocks: list[dict[str, Any]]) -> str:
     return PREFIX + base64.urlsafe_b64encode(orjson.dumps(blocks)).decode("ascii")
-
-
-def _valid(block: Any) -> bool:
-    if not isinstance(block, dict):
-        return False
-    if block.get("type") == "thinking":
-        return isinstance(block.get("thinking"), str) and isinstance(block.get("signature"), str)
-    return block.get("type") == "redacted_thinking" and isinstance(block.get("data"), str)
 
 
 def decode(value: str, param: str) -> list[dict[str, Any]] | None:
@@ -49,18 +42,21 @@ def decode(value: str, param: str) -> list[dict[str, Any]] | None:
         blocks = orjson.loads(raw) if raw else None
     except ValueError:
         blocks = None
-    if not isinstance(blocks, list) or not all(_valid(block) for block in blocks):
+    rebuilt = [thinking_block_of(block) for block in blocks] if isinstance(blocks, list) else [None]
+    if not isinstance(blocks, list) or not all(
+        block is not None and _signed_as_sent(block, sent) for block, sent in zip(rebuilt, blocks, strict=True)
+    ):
         raise InvalidRequestError(
             "The reasoning item's encrypted_content was altered; send it back exactly as it was returned.",
             param=param,
             code="invalid_encrypted_content",
         )
-    return [
-        {"type": "thinking", "thinking": b["thinking"], "signature": b["signature"]}
-        if b["type"] == "thinking"
-        else {"type": "redacted_thinking", "data": b["data"]}
-        for b in blocks
-    ]
+    return [block for block in rebuilt if block is not None]
+
+
+def _signed_as_sent(block: dict[str, Any], sent: dict[str, Any]) -> bool:
+    """What we encoded had its type and, on thinking, a string signature (none is ``""``, never missing)."""
+    return block["type"] == sent.get("type") and (block["type"] != "thinking" or isinstance(sent.get("signature"), str))
 
 
 def too_many_blocks(param: str) -> InvalidRequestError:

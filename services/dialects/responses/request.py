@@ -12,10 +12,9 @@ from typing import Any
 import orjson
 
 from models.limits import MAX_CONTENT_PARTS, MAX_TOOLS
-from services.dialects.anthropic.family import Kind, family_of
+from services.databricks.families import Family, effort_fields, schema_format_fields
 from services.dialects.responses import reasoning
 from services.dialects.responses.common import ResponsesCall, ToolName
-from services.dialects.responses.effort import adaptive_claude, effort_fields
 from services.errors import InvalidRequestError
 from services.translate.content import unsupported_part
 from services.translate.tools import allowed_tools_choice
@@ -27,6 +26,7 @@ STATELESS = (
 # Fields sent on to Databricks as they are: model extras a Responses client can add (the chat door
 # passes every unknown field on; here clients send many that Databricks would refuse).
 EXTRAS = ("top_k", "stop", "thinking", "output_config")
+_EXPLICIT_REASONING = ("thinking", "output_config", "reasoning_effort")
 POLICY: dict[str, str] = {
     "model": "names the serving endpoint (or an alias), as for chat",
     "input": "string or items -> chat messages (see the item rules)",
@@ -334,7 +334,7 @@ def _messages(payload: dict[str, Any], tools: _Tools, claude: bool) -> list[dict
     return messages
 
 
-def _format_fields(text: Any, endpoint: str, chat: dict[str, Any]) -> dict[str, Any]:
+def _format_fields(text: Any, family: Family, chat: dict[str, Any]) -> dict[str, Any]:
     """``text.format`` as chat's nested ``response_format``, or, for Claude 4.6 and later (which refuse
     ``response_format``), as ``output_config.format`` beside the effort (as the Anthropic door sends it)."""
     fmt = text.get("format") if isinstance(text, dict) else None
@@ -342,13 +342,11 @@ def _format_fields(text: Any, endpoint: str, chat: dict[str, Any]) -> dict[str, 
         return {}
     if fmt["type"] == "json_object":
         return {"response_format": {"type": "json_object"}}
-    if adaptive_claude(endpoint) and isinstance(fmt.get("schema"), dict):
-        config = dict(chat.get("output_config") or {})
-        config["format"] = {"type": "json_schema", "schema": fmt["schema"]}
-        return {"output_config": config}
     schema = {key: fmt[key] for key in ("name", "description", "schema", "strict") if fmt.get(key) is not None}
     schema.setdefault("name", "response")
-    return {"response_format": {"type": "json_schema", "json_schema": schema}}
+    if family.adaptive and not isinstance(fmt.get("schema"), dict):
+        return {"response_format": {"type": "json_schema", "json_schema": schema}}
+    return schema_format_fields(family, schema, chat)
 
 
 def _refuse_stateful(payload: dict[str, Any]) -> None:
@@ -391,14 +389,13 @@ def _echo(payload: dict[str, Any], tools: _Tools) -> dict[str, Any]:
     }
 
 
-def to_chat(payload: dict[str, Any], endpoint: str | None = None) -> ResponsesCall:
-    """The chat pivot request for ``payload``; ``endpoint`` (the resolved serving endpoint) picks the
-    reasoning mapping of its model family."""
+def to_chat(payload: dict[str, Any], family: Family) -> ResponsesCall:
+    """The chat pivot request for ``payload`` going to an endpoint of ``family`` (its reasoning and
+    structured-output controls)."""
     _refuse_stateful(payload)
     tools = _tools(payload.get("tools"))
     choice = _tool_choice(payload.get("tool_choice"), tools)
-    endpoint = endpoint or payload["model"]
-    claude = family_of(endpoint).kind is Kind.CLAUDE
+    claude = family.claude
     chat: dict[str, Any] = {"model": payload["model"], "messages": _messages(payload, tools, claude)}
     for key in ("temperature", "top_p"):
         if payload.get(key) is not None:
@@ -408,12 +405,13 @@ def to_chat(payload: dict[str, Any], endpoint: str | None = None) -> ResponsesCa
     extras = {key: payload[key] for key in EXTRAS if payload.get(key) is not None}
     chat.update(extras)
     effort = (payload.get("reasoning") or {}).get("effort")
-    chat.update(effort_fields(endpoint, effort, chat.get("max_tokens"), extras))
+    if not any(key in extras for key in _EXPLICIT_REASONING):  # a caller's own extra wins over the mapping
+        chat.update(effort_fields(family, effort, chat.get("max_tokens")))
     if tools.chat:
         chat["tools"] = tools.chat
         if choice is not None:
             chat["tool_choice"] = choice
-    chat.update(_format_fields(payload.get("text"), endpoint, chat))
+    chat.update(_format_fields(payload.get("text"), family, chat))
     stream = payload.get("stream") is True
     if stream:
         chat["stream"] = True

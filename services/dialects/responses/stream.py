@@ -21,6 +21,7 @@ from services.dialects.responses.common import (
 )
 from services.dialects.responses.items import message_item, reasoning_item, target_of, text_part, tool_item
 from services.errors import ProxyError
+from services.translate.content import redacted_thinking, thinking
 
 _MESSAGE, _REASONING, _TOOL = 0, 1, 2
 
@@ -193,7 +194,7 @@ class ResponsesStream:
         item = self._reasoning_item(out)
         if text:
             if item.open_block is None:
-                item.open_block = {"type": "thinking", "thinking": "", "signature": ""}
+                item.open_block = thinking("")
                 base = {"item_id": item.id, "output_index": item.index, "summary_index": item.summaries}
                 self._event(
                     out,
@@ -216,7 +217,7 @@ class ResponsesStream:
             )
         if signature:  # a signature ends its thinking block (as Anthropic's signature_delta does)
             if item.open_block is None:
-                item.open_block = {"type": "thinking", "thinking": "", "signature": ""}
+                item.open_block = thinking("")
             item.open_block["signature"] = signature
             self._end_summary(item, out)
 
@@ -229,7 +230,7 @@ class ResponsesStream:
                 if block.get("type") == "redacted_thinking":
                     item = self._reasoning_item(out)
                     self._end_summary(item, out)
-                    item.blocks.append({"type": "redacted_thinking", "data": str(block.get("data") or "")})
+                    item.blocks.append(redacted_thinking(str(block.get("data") or "")))
                 else:
                     thinking, signature = block.get("thinking"), block.get("signature")
                     self._thinking(
