@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import random
 import resource
+import selectors
 import socket
 import string
 import subprocess
@@ -96,7 +98,9 @@ def start_emulator(idle_timeout: int) -> tuple[subprocess.Popen[bytes], str]:
 
 
 class Server:
-    def __init__(self, root: Path, nofile: int, http: str | None, upstream: str | None = None) -> None:
+    def __init__(
+        self, root: Path, nofile: int, http: str | None, upstream: str | None = None, hard_too: bool = False
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "PROXY_"))}
@@ -109,7 +113,8 @@ class Server:
 
         def limit() -> None:
             hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-            resource.setrlimit(resource.RLIMIT_NOFILE, (min(nofile, hard), hard))
+            soft = min(nofile, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, soft if hard_too else hard))
 
         self.log = Path(f"/tmp/attack-proxy-{self.port}.log")
         self.proc = subprocess.Popen(
@@ -299,11 +304,139 @@ def stale_connections(server: Server, results: dict[str, Any], quiet: float, bur
         entry["failed_per_wave"] = failed
 
 
+DOORS = {"chat": "/v1/chat/completions", "responses": "/v1/responses", "anthropic": "/anthropic/v1/messages"}
+CLAUDE = "databricks-claude-sonnet-4-5"
+
+
+def loop_attacks(server: Server, results: dict[str, Any], arrays: int) -> None:
+    """16 MB of empty arrays on every door, then four at once: how long /health waits while they are handled."""
+    body = b'{"model":"%s","max_tokens":16,"x":[' % MODEL.encode() + b",".join([b"[]"] * arrays) + b"]}"
+    for door, path in DOORS.items():
+        with measured(server, f"loop_{door}_{arrays}_empty_arrays", results) as entry:
+            entry["status"], entry["answer"] = post(f"{server.url}{path}", body)
+    with measured(server, f"loop_4x_{arrays}_empty_arrays", results) as entry:
+        statuses: list[int] = []
+        threads = [
+            threading.Thread(target=lambda: statuses.append(post(f"{server.url}/v1/chat/completions", body)[0]))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        entry["statuses"] = sorted(statuses)
+
+
+def encrypted_attack(server: Server, results: dict[str, Any], blocks: int) -> None:
+    """One Responses reasoning item whose encrypted_content holds ``blocks`` redacted thinking blocks."""
+    payload = [{"type": "redacted_thinking", "data": "e"}] * blocks
+    encoded = "dbxr1." + base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
+    body = {
+        "model": CLAUDE,
+        "input": [
+            {"role": "user", "content": "Hi"},
+            {"type": "reasoning", "summary": [], "encrypted_content": encoded},
+            {"role": "assistant", "content": "Hello"},
+            {"role": "user", "content": "Again"},
+        ],
+    }
+    raw = json.dumps(body).encode()
+    with measured(server, f"encrypted_content_{blocks}_blocks", results) as entry:
+        entry["body_mb"] = round(len(raw) / 1e6, 1)
+        entry["status"], entry["answer"] = post(f"{server.url}/v1/responses", raw)
+
+
+def strict_emulator() -> tuple[subprocess.Popen[bytes], str]:
+    """An emulator that accepts one token only, which is not the proxy's."""
+    port = free_port()
+    args = [sys.executable, "-m", "emulator", "--port", str(port), "--token", "the-only-accepted-token"]
+    proc = subprocess.Popen(args, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/emulator/stats", timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("the emulator did not start")
+
+
+def ready_attack(server: Server, results: dict[str, Any]) -> None:
+    """``/ready`` before and after a request made with a credential Databricks refuses (``server`` calls an
+    emulator that refuses the proxy's token)."""
+    with measured(server, "ready_with_a_refused_credential", results) as entry:
+        entry["ready_before"] = httpx.get(f"{server.url}/ready", timeout=30).status_code
+        request = {"model": MODEL, "messages": [{"role": "user", "content": "x"}]}
+        entry["request_status"] = httpx.post(f"{server.url}/v1/chat/completions", json=request, timeout=30).status_code
+        entry["ready_after"] = httpx.get(f"{server.url}/ready", timeout=30).status_code
+
+
+def one_read_heads(server: Server, results: dict[str, Any], sockets: int) -> None:
+    """``sockets`` connections each sending a 120 KB head in one write, held open; then all closed."""
+    head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (120 << 10) + b"\r\n\r\n"
+    with measured(server, f"{sockets}x120KB_heads_in_one_read", results) as entry:
+        opened: list[socket.socket] = []
+        for _ in range(sockets):
+            with suppress(OSError):
+                sock = socket.create_connection(("127.0.0.1", server.port))
+                sock.sendall(head)
+                opened.append(sock)
+        answers: dict[str, int] = {}
+        for sock in opened:
+            sock.settimeout(5)
+            try:
+                line = sock.recv(200).split(b"\r\n")[0].decode() or "closed"
+            except OSError as exc:
+                line = type(exc).__name__
+            answers[line] = answers.get(line, 0) + 1
+        entry["answers"] = answers
+        entry["rss_held_mb"] = round(rss_kb(server.proc.pid)["VmRSS"] / 1024, 1)
+        for sock in opened:
+            sock.close()
+
+
+def reconnecting_slowloris(server: Server, results: dict[str, Any], sockets: int, hold: float) -> None:
+    """``sockets`` slow connections that reconnect as soon as the server closes one, for ``hold`` seconds."""
+    selector = selectors.DefaultSelector()
+    reconnects = 0
+
+    def connect() -> None:
+        with suppress(OSError):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=2)
+            sock.sendall(b"GET /health HTTP/1.1\r\n")
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ)
+
+    with measured(server, f"{sockets}_reconnecting_slowloris_{hold:g}s", results) as entry:
+        for _ in range(sockets):
+            connect()
+        deadline = time.monotonic() + hold
+        while time.monotonic() < deadline:
+            for key, _ in selector.select(0.05):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                selector.unregister(sock)
+                sock.close()
+                reconnects += 1
+                connect()
+            while len(selector.get_map()) < sockets and time.monotonic() < deadline:
+                connect()
+        entry["reconnects"] = reconnects
+        for key in list(selector.get_map().values()):
+            key.fileobj.close()  # type: ignore[union-attr]
+
+
 ATTACKS: dict[str, Callable[[Server, dict[str, Any], argparse.Namespace], None]] = {
     "body": lambda server, results, args: body_attacks(server, results, args.items),
     "headers": lambda server, results, args: header_attacks(server, results, args.sockets, args.hold),
     "metrics": lambda server, results, args: metrics_attack(server, results, args.models),
     "stale": lambda server, results, args: stale_connections(server, results, args.quiet, args.burst, args.waves),
+    "loop": lambda server, results, args: loop_attacks(server, results, args.arrays),
+    "encrypted": lambda server, results, args: encrypted_attack(server, results, args.blocks),
+    "heads": lambda server, results, args: one_read_heads(server, results, args.heads),
+    "ready": lambda server, results, args: ready_attack(server, results),
+    "reconnect": lambda server, results, args: reconnecting_slowloris(server, results, args.reconnecting, args.hold),
 }
 
 
@@ -321,17 +454,26 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=100, help="stale: requests per burst")
     parser.add_argument("--waves", type=int, default=2, help="stale: bursts, each after the quiet")
     parser.add_argument("--http", default=None, help="uvicorn --http (default: httptools)")
+    parser.add_argument("--arrays", type=int, default=5_500_000, help="loop: empty arrays in a 16 MB body")
+    parser.add_argument("--blocks", type=int, default=300_000, help="encrypted: redacted thinking blocks")
+    parser.add_argument("--heads", type=int, default=2000, help="heads: connections sending 120 KB heads")
+    parser.add_argument("--reconnecting", type=int, default=1100, help="reconnect: slow connections held")
+    parser.add_argument("--nofile-hard", action="store_true", help="set the hard open-file limit to --nofile too")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     results: dict[str, Any] = {"root": str(args.root), "http": args.http or "httptools", "nofile": args.nofile}
     emulator, upstream = start_emulator(args.upstream_idle)
     try:
         for name in args.only.split(","):
-            server = Server(args.root, args.nofile, args.http, upstream)
+            strict = strict_emulator() if name == "ready" else None
+            server = Server(args.root, args.nofile, args.http, strict[1] if strict else upstream, args.nofile_hard)
             try:
                 ATTACKS[name](server, results, args)
             finally:
                 server.stop()
+                if strict:
+                    strict[0].terminate()
+                    strict[0].wait(20)
     finally:
         emulator.terminate()
         emulator.wait(20)

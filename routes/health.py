@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import time
+import asyncio
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
@@ -15,6 +15,7 @@ from services.errors import APIError, ProxyError
 router = APIRouter(tags=["Health"], route_class=LeanRoute)
 
 _RECENT_SECONDS = 60.0
+_probe_lock = asyncio.Lock()
 
 
 @router.get("/health", summary="Liveness (no upstream call)")
@@ -25,19 +26,29 @@ async def health(request: Request) -> Response:
     return json_response({"status": "ok", "upstream": services_of(request).upstream})
 
 
-@router.get("/ready", summary="Readiness: credentials resolved and Databricks answering")
+@router.get("/ready", summary="Readiness: Databricks accepted the proxy's own credential")
 @needs(key=False, label="/ready")
 async def ready(request: Request) -> Response:
+    # Ready only when Databricks accepted the proxy's own credential. Traffic made with it keeps the verdict
+    # fresh; otherwise one cheap listing call settles it, at most once a minute however often probes come.
     services = services_of(request)
     client = services.client
-    recent = client.last_answer_at is not None and time.monotonic() - client.last_answer_at < _RECENT_SECONDS
-    if not recent:
-        try:
-            await client.list_endpoints(services.credentials.header())
-        except ProxyError as exc:
-            error = APIError(f"Not ready: Databricks is not answering ({exc.message})", status=503, code="not_ready")
-            return error_response(error)
+    verdict = client.own_credential
+    if not verdict.fresh(_RECENT_SECONDS):
+        async with _probe_lock:
+            if not verdict.fresh(_RECENT_SECONDS):
+                try:
+                    await client.list_endpoints(services.credentials.header())
+                except ProxyError as exc:
+                    if not verdict.fresh(_RECENT_SECONDS):  # no word on the credential: Databricks is not answering
+                        return _not_ready(f"Databricks is not answering ({exc.message})")
+    if verdict.refused:
+        return _not_ready(f"Databricks refused the proxy's workspace credential ({verdict.refusal})")
     return json_response({"status": "ready", "upstream": services.upstream})
+
+
+def _not_ready(reason: str) -> Response:
+    return error_response(APIError(f"Not ready: {reason}", status=503, code="not_ready"))
 
 
 @router.get("/api/v1/healthcheck", summary="Health in the Databricks Apps template format")

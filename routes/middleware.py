@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routes.identity import IDENTITY_HEADERS, TOKEN_HEADER, forwarded_identity
 from routes.lean import LeanRoute, needs_of
-from services.call import CallRecord, request_id_from
+from services.call import CallRecord, client_request_id_from, request_id_from
 from services.dialects import Dialect, DialectMap
 from services.errors import APIError, AuthenticationError, ProxyError
 from services.settings import Settings
@@ -203,11 +203,16 @@ class RequestContextMiddleware:
         scope, head = _as_served(scope)
         path = scope["path"]
         policy, path_params = self.routes.policy(path)
+        # The platform's X-Request-Id becomes the request id (and client_request_id upstream) only behind a
+        # gateway that sets it; elsewhere any client could choose what Databricks records, so the proxy uses an
+        # id of its own and keeps the client's only in its log line.
+        trusted = self.trust_forwarded_identity
         record = CallRecord(
-            request_id=request_id_from(request_id_header),
+            request_id=request_id_from(request_id_header if trusted else None),
             route=path,
             started=time.perf_counter(),
             label=policy.label,
+            client_request_id=None if trusted else client_request_id_from(request_id_header),
         )
         state = scope.setdefault("state", {})
         state["call"] = record

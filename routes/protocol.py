@@ -9,7 +9,16 @@ limits (settings ``PROXY_HEADER_TIMEOUT``, ``PROXY_MAX_HEADER_BYTES``, ``PROXY_M
   first byte, and a new connection must send one within that time; otherwise the connection is
   closed (408 when part of a head had arrived);
 - a head larger than the byte limit, or with more header fields than the field limit, is refused
-  with 431 and the connection closed.
+  with 431 and the connection closed. Both are counted in the parser's callbacks as each field is
+  parsed, so a head that arrives whole in one read is held to them exactly as one that trickles in;
+  the bytes of a head still being read are counted per read, so an unterminated field cannot grow
+  past the limit either.
+
+File descriptors are the one resource slow clients can still exhaust by reconnecting as fast as they
+are closed. So connections that hold a descriptor without a request in progress (a new connection still
+sending its head, or a keep-alive one waiting for its next request) are capped below the process's open
+file limit; past the cap the one waiting longest is closed to make room, and a caller that sends its
+request at once is always served.
 
 Everything else (keep-alive timeout, flow control, pipelining) is uvicorn's own.
 """
@@ -17,6 +26,7 @@ Everything else (keep-alive timeout, flow control, pipelining) is uvicorn's own.
 from __future__ import annotations
 
 import asyncio
+import resource
 from functools import cache
 from typing import Any
 
@@ -31,6 +41,30 @@ from services.settings import Settings
 def _limits() -> tuple[float, int, int]:
     settings = Settings()
     return settings.header_timeout, settings.max_header_bytes, settings.max_headers
+
+
+# Descriptors kept back from waiting connections: upstream connections, the store, logs.
+_RESERVED_DESCRIPTORS = 256
+
+
+def _waiting_cap() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)  # read each time: the limit may change while running
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 20
+    return max(16, soft - _RESERVED_DESCRIPTORS, soft // 2)
+
+
+# Connections without a request in progress, oldest first (a dict keeps insertion order).
+_waiting: dict[BoundedHttpProtocol, None] = {}
+
+
+def _wait(protocol: BoundedHttpProtocol) -> None:
+    _waiting.pop(protocol, None)
+    _waiting[protocol] = None
+    while len(_waiting) > _waiting_cap():
+        oldest = next(iter(_waiting))
+        del _waiting[oldest]
+        oldest.transport.close()
 
 
 class _HeadRefused(Exception):
@@ -49,16 +83,46 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._head_timeout, self._max_head_bytes, self._max_headers = _limits()
         self._in_head = True
         self._head_bytes = 0
+        self._parsed_bytes = 0
+        self._fields = 0
         self._head_timer: asyncio.TimerHandle | None = None
         self._refusal: tuple[int, str] | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
+        _wait(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        _waiting.pop(self, None)
         super().connection_lost(exc)
+        # A slow head's fields go with its connection, not with the protocol object's last reference.
+        self.headers = []
+        self.url = b""
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._parsed_bytes = 0
+        self._fields = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._fields += 1
+        if self._fields > self._max_headers:
+            self._refusal = (431, "Too many request header fields.")
+            raise _HeadRefused
+        self._count(len(name) + len(value) + 4)  # ": " and CRLF
+        super().on_header(name, value)
+
+    def _count(self, size: int) -> None:
+        self._parsed_bytes += size
+        if self._parsed_bytes > self._max_head_bytes:
+            self._refusal = (431, "Request header fields too large.")
+            raise _HeadRefused
 
     def data_received(self, data: bytes) -> None:
         if self._in_head:
@@ -72,11 +136,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._disarm()
-        # Counted once the head is whole (it is at most the byte limit): no work per header field.
-        if len(self.headers) > self._max_headers:
-            self._refusal = (431, "Too many request header fields.")
-            raise _HeadRefused
+        _waiting.pop(self, None)
         super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and not self.pipeline:
+            _wait(self)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()

@@ -11,6 +11,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 
 from routes.deps import dialect_of, record_of, services_of, upstream_authorization
+from services.answer_depth import too_deep_answer
 from services.call import CLIENT_CLOSED
 from services.databricks.catalog import ResolvedModel
 from services.dialects import Dialect, StreamTranslator
@@ -36,7 +37,11 @@ def _keepalive_of(dialect: Dialect) -> Callable[[], ServerSentEvent]:
 
 
 def json_response(payload: dict[str, Any]) -> Response:
-    return Response(orjson.dumps(payload), media_type="application/json")
+    try:
+        body = orjson.dumps(payload)
+    except orjson.JSONEncodeError as exc:  # a value from Databricks too deep for the encoder: its fault, not ours
+        raise too_deep_answer("a value") from exc
+    return Response(body, media_type="application/json")
 
 
 def _call(request: Request) -> Call:

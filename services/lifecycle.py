@@ -25,14 +25,23 @@ from services.store.retention import Purger
 logger = logging.getLogger("proxy.lifecycle")
 
 
+_NR_OPEN_FALLBACK = 1_048_576  # Linux's default fs.nr_open
+
+
 def raise_open_file_limit() -> int:
     """Soft open-file limit up to the hard one: each client socket is a descriptor, and the common
     default of 1024 lets a thousand slow clients starve every other caller (servers such as nginx
     and Go's runtime do the same at start)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        soft = hard
+    # An unlimited hard limit still stops at the kernel's per-process ceiling (fs.nr_open).
+    target = _NR_OPEN_FALLBACK if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            logger.warning("open file limit: could not raise %d to %d (%s)", soft, target, exc)
+    logger.info("open file limit: %d (hard limit %s)", soft, "unlimited" if hard == resource.RLIM_INFINITY else hard)
     return soft
 
 

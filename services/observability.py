@@ -62,6 +62,8 @@ class RequestObserver:
             "total_tokens": usage.get("total_tokens"),
             "upstream_request_id": record.upstream_request_id,
         }
+        if record.client_request_id:
+            fields["client_request_id"] = record.client_request_id
         cache = cache_counts(usage)
         if cache.read or cache.written:
             fields["prompt_tokens"] = cache.prompt

@@ -24,7 +24,13 @@ from services.call import CLIENT_CLOSED, CallRecord
 from services.databricks.catalog import CHAT_TASK, COMPLETIONS_TASK, EMBEDDINGS_TASK, ModelCatalog, ResolvedModel
 from services.databricks.client import DatabricksClient, UpstreamAnswer
 from services.dialects import Dialect, StreamTranslator
-from services.errors import InvalidRequestError, ModelNotFoundError, ProxyError, UpstreamTimeoutError
+from services.errors import (
+    InvalidRequestError,
+    ModelNotFoundError,
+    ProxyError,
+    RequestTooLargeError,
+    UpstreamTimeoutError,
+)
 from services.limiter import ConcurrencyLimiter
 from services.metrics import Metrics
 from services.relay import StreamNormalizer, relay
@@ -148,6 +154,11 @@ class Pipeline:
         if self.settings.send_usage_context:
             add_attribution(plan.body, record.request_id, record.caller)
         content = orjson.dumps(plan.body)
+        if len(content) > self.settings.max_body_bytes:  # what a door expands never exceeds what a client may send
+            raise RequestTooLargeError(
+                f"Translated for Databricks, the request would be larger than the limit of "
+                f"{self.settings.max_body_bytes} bytes."
+            )
         self.limiter.acquire()
         return content, time.perf_counter()
 

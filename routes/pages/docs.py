@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 from routes.lean import LeanRoute, needs
 from routes.pages.assets import FAVICON_URL
+from routes.pages.headers import DOCS_HEADERS
 
 DOCS_STATIC_URL = "/static/docs"
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -30,7 +31,8 @@ async def swagger_ui(request: Request) -> HTMLResponse:
             css=f"{DOCS_STATIC_URL}/swagger-ui.css",
             js=f"{DOCS_STATIC_URL}/swagger-ui-bundle.js",
             openapi_url=escape(request.app.openapi_url),
-        )
+        ),
+        headers=DOCS_HEADERS,
     )
 
 
@@ -43,5 +45,6 @@ async def redoc(request: Request) -> HTMLResponse:
             favicon=FAVICON_URL,
             js=f"{DOCS_STATIC_URL}/redoc.standalone.js",
             openapi_url=escape(request.app.openapi_url),
-        )
+        ),
+        headers=DOCS_HEADERS,
     )

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, Response
 from routes.deps import services_of, upstream_authorization
 from routes.lean import LeanRoute, needs
 from routes.pages.context import app_url, behind_apps_gateway, gateway_identity
+from routes.pages.headers import PAGE_HEADERS
 from routes.pages.snippets import (
     DEFAULT_CHAT_MODEL,
     DEFAULT_CLAUDE_MODEL,
@@ -39,16 +40,6 @@ router = APIRouter(include_in_schema=False, route_class=LeanRoute)
 
 _TEMPLATE = Template((Path(__file__).parent / "templates" / "index.html").read_text())
 _MODELS_SECONDS = 5.0
-# Only what the page itself loads; the playground and the model list call this app's own API.
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-        "base-uri 'none'; form-action 'self'; object-src 'none'"
-    ),
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 _TASK_LABELS = {CHAT_TASK: "chat", COMPLETIONS_TASK: "completions", EMBEDDINGS_TASK: "embeddings"}
 
 

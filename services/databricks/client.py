@@ -7,7 +7,6 @@ headers), and every failure leaves as a ``ProxyError``.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ import orjson
 from services.databricks.errors import from_databricks, transport_error, transport_errors
 from services.databricks.served_names import endpoint_for_served_name
 from services.databricks.transport import AiohttpTransport
+from services.databricks.verdict import CredentialVerdict
 from services.errors import (
     InvalidRequestError,
     ProxyError,
@@ -100,7 +100,7 @@ class DatabricksClient:
         self.metrics = metrics
         self.host = host.rstrip("/")
         self.settings = settings
-        self.last_answer_at: float | None = None
+        self.own_credential = CredentialVerdict()
         self._timeout = _timeout(settings).as_dict()
         self._urls: dict[str, httpx.URL] = {}
 
@@ -131,10 +131,17 @@ class DatabricksClient:
             extensions={"timeout": self._timeout},
         )
         response = await self._send_with_connect_retries(request)
-        self.last_answer_at = time.monotonic()
         if response.status_code < 400:
+            self._note_own(response.status_code, authorization)
             return response
         raise self._refusal(response, await _read(response), authorization)
+
+    def _is_own(self, authorization: str) -> bool:
+        return self.own_authorization is not None and authorization == self.own_authorization()
+
+    def _note_own(self, status: int, authorization: str, refusal: str = "") -> None:
+        if self._is_own(authorization):
+            self.own_credential.record(status, refusal)
 
     def _refusal(self, response: httpx.Response, body: bytes, authorization: str) -> ProxyError:
         """Databricks' error as a proxy error; a 401/403 to the proxy's own credential is the proxy's fault."""
@@ -142,7 +149,8 @@ class DatabricksClient:
         error = from_databricks(
             status, body, response.headers.get("retry-after"), self.settings.retry_after_cap_seconds
         )
-        if status in (401, 403) and self.own_authorization is not None and authorization == self.own_authorization():
+        self._note_own(status, authorization, f"HTTP {status}: {error.message.rstrip('.')}")
+        if status in (401, 403) and self._is_own(authorization):
             return UpstreamCredentialError(
                 f"Databricks refused the proxy's workspace credential (HTTP {status}: {error.message.rstrip('.')}). "
                 "The proxy's configuration needs fixing (DATABRICKS_TOKEN, the client credentials, or the "
@@ -184,9 +192,9 @@ class DatabricksClient:
             response = await self.http.get(
                 f"{self.host}{path}", headers=self._headers(authorization, "application/json")
             )
-        self.last_answer_at = time.monotonic()
         if response.status_code >= 400:
             raise self._refusal(response, response.content, authorization)
+        self._note_own(response.status_code, authorization)
         try:
             data = orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:

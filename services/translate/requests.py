@@ -265,23 +265,14 @@ def embedding_request(payload: dict[str, Any]) -> UpstreamRequest:
 
 
 def add_attribution(body: dict[str, Any], request_id: str, caller: str | None) -> None:
-    """Databricks records these in inference tables, so usage can be traced to a caller.
+    """Databricks records these in inference and usage tables, so usage can be traced to a caller.
 
-    The proxy's own attribution wins over the body's: ``client_request_id`` is the request id and
-    ``usage_context.end_user`` the caller the proxy identified, or absent when it identified none (a
-    client cannot name someone else). Other ``usage_context`` keys are the client's to set.
+    Only the proxy's own attribution goes: ``client_request_id`` is the request id and ``usage_context`` holds
+    only ``end_user``, the caller the proxy identified, or is left out when it identified none. A client
+    cannot name someone else, nor write keys of its own into those tables.
     """
     body["client_request_id"] = request_id
-    context = body.get("usage_context")
-    if isinstance(context, dict):
-        context = {key: value for key, value in context.items() if key != "end_user"}
-    elif caller:
-        context = {}
-    else:
-        return  # nothing to attribute; a usage_context that is not an object is Databricks' to refuse
     if caller:
-        context["end_user"] = caller
-    if context:
-        body["usage_context"] = context
+        body["usage_context"] = {"end_user": caller}
     else:
         body.pop("usage_context", None)

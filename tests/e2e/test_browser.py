@@ -18,7 +18,7 @@ if chromium_path() is None:
         pytest.fail(_MISSING, pytrace=False)
     pytest.skip(_MISSING, allow_module_level=True)
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Response, expect
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +40,36 @@ def page(browser: BrowserContext) -> Iterator[tuple[Page, PageWatch]]:
     assert watch.requests, "the page made no request at all"
 
 
+def _assert_unframeable(response: Response | None, docs: bool) -> None:
+    """The page says what it may load (the console check in ``page`` fails on any violation) and forbids framing."""
+    assert response is not None
+    headers = response.headers
+    assert headers["x-frame-options"] == "DENY"
+    csp = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "default-src 'self'" in csp and "script-src 'self';" in csp
+    assert ("'unsafe-inline'" in csp) is docs  # only the docs pages' style attributes need it
+
+
+def test_no_other_site_can_frame_a_page(page: tuple[Page, PageWatch], proxy: Proxy) -> None:
+    tab, watch = page
+    framer = proxy.url.replace("127.0.0.1", "localhost")
+    tab.goto(f"{framer}/health")  # another origin framing the front page
+    tab.evaluate(
+        "url => { const f = document.createElement('iframe'); f.src = url; document.body.appendChild(f); }",
+        f"{proxy.url}/",
+    )
+    tab.wait_for_timeout(1_000)
+    frame = next(f for f in tab.frames if f != tab.main_frame)
+    assert frame.evaluate("document.title") != "Databricks OpenAI Proxy"
+    watch.errors.clear()  # the browser reports the refused frame on the console: that is the point
+
+
 def test_front_page_lists_models_fills_in_the_url_and_streams_in_the_playground(
     page: tuple[Page, PageWatch], proxy: Proxy
 ) -> None:
     tab, watch = page
-    tab.goto(f"{proxy.url}/")
+    _assert_unframeable(tab.goto(f"{proxy.url}/"), docs=False)
     expect(tab).to_have_title("Databricks OpenAI Proxy")
 
     rows = tab.locator("#model-rows tr")
@@ -114,7 +139,7 @@ def test_front_page_follows_the_dark_colour_scheme(page: tuple[Page, PageWatch],
 
 def test_swagger_ui_lists_the_operations(page: tuple[Page, PageWatch], proxy: Proxy) -> None:
     tab, watch = page
-    tab.goto(f"{proxy.url}/docs")
+    _assert_unframeable(tab.goto(f"{proxy.url}/docs"), docs=True)
     operations = tab.locator(".opblock-summary-path")
     expect(operations.first).to_be_visible(timeout=15_000)
     paths = set(operations.all_text_contents())
@@ -150,6 +175,6 @@ def test_swagger_ui_offers_authorize_for_the_key(page: tuple[Page, PageWatch], p
 
 def test_redoc_renders_the_api(page: tuple[Page, PageWatch], proxy: Proxy) -> None:
     tab, _ = page
-    tab.goto(f"{proxy.url}/redoc")
+    _assert_unframeable(tab.goto(f"{proxy.url}/redoc"), docs=True)
     expect(tab.get_by_role("heading", name="Databricks OpenAI Proxy").first).to_be_visible(timeout=15_000)
     expect(tab.get_by_text("/v1/chat/completions").first).to_be_attached()

@@ -327,10 +327,15 @@ def test_request_id_round_trip_and_no_forged_caller(proxy: Proxy, emulator: Emul
         headers={"X-Request-Id": "req-e2e-123", "X-Forwarded-Email": "ada@example.com"},
         timeout=10,
     )
-    assert response.headers["x-request-id"] == "req-e2e-123"
+    # Not behind the Databricks Apps gateway: a client's request id is not trusted, the proxy uses its own
+    # (the client's is only in the proxy's log line).
+    request_id = response.headers["x-request-id"]
+    assert request_id != "req-e2e-123"
     body = emulator.stats()["last_request"]["body"]
-    assert body["client_request_id"] == "req-e2e-123"
-    # Not behind the Databricks Apps gateway and no API keys: nobody is identified, nobody is named.
+    assert body["client_request_id"] == request_id
+    line = json.loads(next(x for x in proxy.wait_for_output('"req-e2e-123"').splitlines() if "req-e2e-123" in x))
+    assert (line["request_id"], line["client_request_id"]) == (request_id, "req-e2e-123")
+    # No API keys: nobody is identified, nobody is named.
     assert "usage_context" not in body
     generated = httpx.get(f"{proxy.url}/v1/nope", timeout=10)
     assert generated.status_code == 404 and generated.headers["x-request-id"]

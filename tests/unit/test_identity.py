@@ -37,8 +37,8 @@ async def test_outside_the_gateway_forged_headers_and_body_change_nothing() -> N
     assert response.status_code == 200
     authorization, upstream = sent(route)
     assert authorization == f"Bearer {TOKEN}"  # the proxy's credential, not the forged token
-    assert upstream["usage_context"] == {"project": "p1", "end_user": "team-a"}
-    assert upstream["client_request_id"] == "r-1"
+    assert upstream["usage_context"] == {"end_user": "team-a"}  # only the key Databricks documents
+    assert upstream["client_request_id"] == response.headers["x-request-id"] != "r-1"
 
 
 @pytest.mark.anyio
@@ -106,3 +106,16 @@ async def test_a_trusted_token_that_is_not_ascii_is_a_400(method: str, path: str
         }
     }
     assert not route.called
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_behind_the_gateway_its_request_id_is_the_proxys_and_goes_upstream() -> None:
+    route = respx.post(INVOCATIONS).mock(return_value=httpx.Response(200, json=LLAMA_ANSWER))
+    body = chat(usage_context={"project": "p1"})
+    async with proxy(**BEHIND_APPS) as client:
+        response = await client.post("/v1/chat/completions", json=body, headers={**FORGED, "X-Request-Id": "gw-7"})
+    assert response.headers["x-request-id"] == "gw-7"
+    _, upstream = sent(route)
+    assert upstream["client_request_id"] == "gw-7"
+    assert upstream["usage_context"] == {"end_user": FORGED["X-Forwarded-Email"]}

@@ -154,3 +154,13 @@ def test_every_snippet_holds_the_app_url_and_parses() -> None:
     assert claude["apiKeyHelper"].startswith("databricks auth token --host https://<workspace-host> | python3 -c")
     body = re.search(r"-d '(.*)'", result["curl"].code)
     assert body is not None and json.loads(body.group(1))["model"] == LLAMA
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("path", ["/", "/docs", "/redoc"])
+async def test_every_page_forbids_framing_and_says_what_it_may_load(path: str) -> None:
+    async with app_proxy() as client:
+        headers = (await client.get(path)).headers
+    assert headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "default-src 'self'" in headers["content-security-policy"]

@@ -659,22 +659,17 @@ def test_add_attribution_with_a_caller() -> None:
     }
 
 
-def test_the_proxys_attribution_wins_over_the_body_and_other_fields_stay() -> None:
+def test_only_the_proxys_attribution_goes_upstream() -> None:
     body: dict[str, Any] = {"client_request_id": "mine", "usage_context": {"project": "p1", "end_user": "bob"}}
     add_attribution(body, "req-123", "alice")
-    assert body == {"client_request_id": "req-123", "usage_context": {"project": "p1", "end_user": "alice"}}
+    assert body == {"client_request_id": "req-123", "usage_context": {"end_user": "alice"}}
 
 
-def test_without_a_caller_no_end_user_goes_upstream() -> None:
-    body: dict[str, Any] = {"usage_context": {"end_user": "bob", "project": "p1"}}
-    add_attribution(body, "req-9", None)
-    assert body == {"usage_context": {"project": "p1"}, "client_request_id": "req-9"}
-    only: dict[str, Any] = {"usage_context": {"end_user": "bob"}}
-    add_attribution(only, "req-9", None)
-    assert only == {"client_request_id": "req-9"}
-    junk: dict[str, Any] = {"usage_context": "junk"}
-    add_attribution(junk, "req-9", None)
-    assert junk == {"usage_context": "junk", "client_request_id": "req-9"}
+def test_without_a_caller_no_usage_context_goes_upstream() -> None:
+    for context in ({"end_user": "bob", "project": "p1"}, {"end_user": "bob"}, "junk"):
+        body: dict[str, Any] = {"usage_context": context}
+        add_attribution(body, "req-9", None)
+        assert body == {"client_request_id": "req-9"}
     other: dict[str, Any] = {"usage_context": "junk"}
     add_attribution(other, "req-9", "bob")
     assert other == {"usage_context": {"end_user": "bob"}, "client_request_id": "req-9"}

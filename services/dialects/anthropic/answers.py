@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from services.answer_depth import check_answer_depth
 from services.caching.usage import cache_counts, token_count
 from services.translate import content as pivot_content
 
@@ -59,6 +60,7 @@ def usage(pivot_usage: Any) -> dict[str, int]:
 def tool_input(arguments: Any) -> dict[str, Any]:
     """Anthropic's ``input`` is an object; arguments that are not a JSON object become ``{}``."""
     if isinstance(arguments, dict):
+        check_answer_depth(arguments, "a tool input")
         return arguments
     if not isinstance(arguments, str) or not arguments.strip():
         return {}
@@ -66,7 +68,10 @@ def tool_input(arguments: Any) -> dict[str, Any]:
         value = orjson.loads(arguments)
     except orjson.JSONDecodeError:
         return {}
-    return value if isinstance(value, dict) else {}
+    if not isinstance(value, dict):
+        return {}
+    check_answer_depth(value, "a tool input")
+    return value
 
 
 thinking_block = pivot_content.thinking_block_of

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from models.limits import MAX_CONTENT_PARTS
 from services.errors import InvalidRequestError
 from services.translate.content import thinking_block_of
 
@@ -31,8 +32,15 @@ def decode(value: str, param: str) -> list[dict[str, Any]] | None:
     if not value.startswith(PREFIX):
         return None
     try:
-        blocks = orjson.loads(base64.urlsafe_b64decode(value[len(PREFIX) :].encode("ascii")))
+        raw = base64.urlsafe_b64decode(value[len(PREFIX) :].encode("ascii"))
     except (binascii.Error, ValueError, UnicodeEncodeError):
+        raw = b""
+    # Counted before parsing: each block is one content part upstream, bounded like the Anthropic door's.
+    if raw.count(b'"type"') > MAX_CONTENT_PARTS:
+        raise too_many_blocks(param)
+    try:
+        blocks = orjson.loads(raw) if raw else None
+    except ValueError:
         blocks = None
     rebuilt = [thinking_block_of(block) for block in blocks] if isinstance(blocks, list) else [None]
     if not isinstance(blocks, list) or not all(
@@ -49,3 +57,11 @@ def decode(value: str, param: str) -> list[dict[str, Any]] | None:
 def _signed_as_sent(block: dict[str, Any], sent: dict[str, Any]) -> bool:
     """What we encoded had its type and, on thinking, a string signature (none is ``""``, never missing)."""
     return block["type"] == sent.get("type") and (block["type"] != "thinking" or isinstance(sent.get("signature"), str))
+
+
+def too_many_blocks(param: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"Invalid '{param}': reasoning replays at most {MAX_CONTENT_PARTS} thinking blocks into one assistant turn.",
+        param=param,
+        code="array_above_max_length",
+    )

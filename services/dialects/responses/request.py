@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from models.limits import MAX_TOOLS
+from models.limits import MAX_CONTENT_PARTS, MAX_TOOLS
 from services.databricks.families import Family, effort_fields, schema_format_fields
 from services.dialects.responses import reasoning
 from services.dialects.responses.common import ResponsesCall, ToolName
@@ -307,6 +307,8 @@ def _messages(payload: dict[str, Any], tools: _Tools, claude: bool) -> list[dict
             if kept:
                 turn = turn or _Assistant()
                 turn.blocks.extend(kept)
+                if len(turn.blocks) > MAX_CONTENT_PARTS:
+                    raise reasoning.too_many_blocks(f"{param}.encrypted_content")
         elif kind in ("function_call_output", "custom_tool_call_output"):
             flush()
             output = item["output"]
