@@ -9,7 +9,7 @@ import orjson
 import pytest
 import respx
 
-from services.databricks.families import Kind, family_of
+from services.databricks.families import Family, Kind, family_of
 from tests.unit.test_app import HOST, proxy
 
 SONNET = "databricks-claude-sonnet-4-5"
@@ -40,12 +40,14 @@ def sent(route: respx.Route) -> dict[str, Any]:
 
 def test_the_family_is_read_from_the_endpoint_name() -> None:
     assert family_of(OPUS).adaptive and not family_of(SONNET).adaptive
-    assert [family_of(name).kind for name in (SONNET, GPT, GEMINI, "databricks-gpt-oss-120b", "my-llama")] == [
-        Kind.CLAUDE,
-        Kind.GPT,
-        Kind.GEMINI,
-        Kind.GPT_OSS,
-        Kind.OTHER,
+    names = (SONNET, GPT, GEMINI, "databricks-gpt-oss-120b", "databricks-meta-llama-3-3-70b-instruct", "my-model")
+    assert [family_of(name) for name in names] == [
+        Family(Kind.CLAUDE, (4, 5)),
+        Family(Kind.GPT, (5, 2)),
+        Family(Kind.GEMINI, (2, 5)),
+        Family(Kind.GPT_OSS),
+        Family(Kind.LLAMA, (3, 3)),
+        Family(Kind.OTHER),
     ]
     assert family_of("sonnet").kind is Kind.OTHER  # which is why an alias must resolve before any door translates
 
