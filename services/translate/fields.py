@@ -23,6 +23,20 @@ _FINISH_ALIASES = {
 }
 
 
+def arguments_object(arguments: Any) -> dict[str, Any]:
+    """A tool call's arguments as the object Anthropic's ``input`` and Gemini's ``args`` are; arguments that are
+    not a JSON object become ``{}``."""
+    if isinstance(arguments, dict):
+        return arguments
+    if not isinstance(arguments, str) or not arguments.strip():
+        return {}
+    try:
+        value = orjson.loads(arguments)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex}"
 

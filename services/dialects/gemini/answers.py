@@ -15,8 +15,8 @@ import uuid
 from typing import Any
 
 from services.caching.usage import cache_counts
-from services.dialects.anthropic.answers import tool_input
 from services.dialects.gemini import signatures
+from services.translate.fields import arguments_object
 
 FINISH_REASONS = {
     "stop": "STOP",
@@ -65,7 +65,7 @@ def function_call_part(call: dict[str, Any]) -> dict[str, Any]:
         "functionCall": {
             "id": call.get("id") or f"call_{uuid.uuid4().hex[:24]}",
             "name": function.get("name") or "",
-            "args": tool_input(function.get("arguments")),
+            "args": arguments_object(function.get("arguments")),
         }
     }
 
