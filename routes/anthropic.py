@@ -32,13 +32,7 @@ from services.dialects.anthropic.model_ids import AnthropicIds, model_infos, mod
 from services.dialects.anthropic.requests import to_chat
 from services.dialects.anthropic.stream import MessageStream
 from services.dialects.anthropic.tokens import estimate_input_tokens
-from services.errors import (
-    AuthenticationError,
-    InvalidRequestError,
-    NotFoundError,
-    PermissionDeniedError,
-    UpstreamCredentialError,
-)
+from services.errors import InvalidRequestError, NotFoundError
 from services.translate import answers as chat_answers
 from services.translate.chunks import ChatStream
 from services.translate.requests import chat_request
@@ -94,23 +88,12 @@ async def create_message(request: Request) -> Response:
 @needs(label="anthropic/count_tokens")
 async def count_tokens(request: Request) -> Response:
     payload = await read_payload(request, CountTokensRequest, validation_error, json_path)
-    await check_served(request, payload["model"])
-    return json_response({"input_tokens": estimate_input_tokens(payload)})
-
-
-async def check_served(request: Request, model: str) -> None:
-    """A 404 for a model ``messages`` would not find (aliases, allow-list, the serving endpoints), without
-    calling it: the endpoint list stands for Databricks' answer when the caller may read it."""
     services = services_of(request)
-    catalog = services.catalog
-    resolved = await _resolve(request, model)
-    authorization = upstream_authorization(request, services)
-    try:
-        listed = {m["id"] for m in await catalog.models(authorization)}
-    except (PermissionDeniedError, AuthenticationError, UpstreamCredentialError):
-        return  # no list to tell by: as messages would, let the model be
-    if resolved.endpoint not in listed and model not in listed:
-        raise await catalog.not_found(model, authorization, resolved.models_path)
+    # A 404 for a model ``messages`` would not find (aliases, allow-list, the serving endpoints).
+    await services.catalog.check_served(
+        await _resolve(request, payload["model"]), upstream_authorization(request, services)
+    )
+    return json_response({"input_tokens": estimate_input_tokens(payload)})
 
 
 def _limit(value: str | None) -> int:

@@ -35,12 +35,7 @@ from services.dialects.gemini.model_ids import GeminiIds, model_list, strip_pref
 from services.dialects.gemini.requests import to_chat
 from services.dialects.gemini.stream import ContentStream
 from services.dialects.gemini.tokens import estimate_tokens
-from services.errors import (
-    AuthenticationError,
-    NotFoundError,
-    PermissionDeniedError,
-    UpstreamCredentialError,
-)
+from services.errors import NotFoundError
 from services.pipeline import Call
 from services.translate import answers as chat_answers
 from services.translate.chunks import ChatStream
@@ -137,23 +132,11 @@ async def _respond_array(
 
 async def count_tokens(request: Request, model: str) -> Response:
     payload = camel_keys(await read_payload(request, CountTokensRequest, validation_error, json_path))
-    await _check_served(request, model)
+    services = services_of(request)
+    # A 404 for a model ``generateContent`` would not find, without calling it.
+    await services.catalog.check_served(await _resolve(request, model), upstream_authorization(request, services))
     inner = payload.get("generateContentRequest")
     return json_response({"totalTokens": estimate_tokens(inner if isinstance(inner, dict) else payload)})
-
-
-async def _check_served(request: Request, model: str) -> None:
-    """A 404 for a model ``generateContent`` would not find, without calling it."""
-    services = services_of(request)
-    catalog = services.catalog
-    resolved = await _resolve(request, model)
-    authorization = upstream_authorization(request, services)
-    try:
-        listed = {m["id"] for m in await catalog.models(authorization)}
-    except (PermissionDeniedError, AuthenticationError, UpstreamCredentialError):
-        return
-    if resolved.endpoint not in listed and model not in listed:
-        raise await catalog.not_found(model, authorization, resolved.models_path)
 
 
 async def _models(request: Request) -> list[dict[str, Any]]:

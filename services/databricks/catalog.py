@@ -135,6 +135,16 @@ class ModelCatalog:
             raise ids.not_served(model)
         return endpoint
 
+    async def check_served(self, model: ResolvedModel, authorization: str) -> None:
+        """A 404 for a model an invocation would not find, without invoking it: the endpoint list stands for
+        Databricks' answer when the caller may read it (when not, the model is let be, as an invocation would)."""
+        try:
+            listed = {m["id"] for m in await self.models(authorization)}
+        except (PermissionDeniedError, AuthenticationError, UpstreamCredentialError):
+            return
+        if model.endpoint not in listed and model.requested not in listed:
+            raise await self.not_found(model.requested, authorization, model.models_path)
+
     async def models(self, authorization: str) -> list[dict[str, Any]]:
         key = hashlib.sha256(authorization.encode()).hexdigest()
         now = time.monotonic()
