@@ -25,21 +25,14 @@ from routes.deps import read_payload, record_of, resolve_model, services_of, ups
 from routes.docs import error_responses, post_docs, stream_or_json
 from routes.lean import LeanRoute, needs
 from routes.respond import json_response, respond_json, respond_stream
-from services.databricks.catalog import CHAT_TASK
+from services.databricks.catalog import CHAT_TASK, ResolvedModel
 from services.dialects.anthropic import answers
 from services.dialects.anthropic.errors import json_path, validation_error
 from services.dialects.anthropic.model_ids import AnthropicIds, model_infos, model_page
 from services.dialects.anthropic.requests import to_chat
 from services.dialects.anthropic.stream import MessageStream
 from services.dialects.anthropic.tokens import estimate_input_tokens
-from services.errors import (
-    AuthenticationError,
-    InvalidRequestError,
-    ModelNotFoundError,
-    NotFoundError,
-    PermissionDeniedError,
-    UpstreamCredentialError,
-)
+from services.errors import InvalidRequestError, NotFoundError
 from services.translate import answers as chat_answers
 from services.translate.chunks import ChatStream
 from services.translate.requests import chat_request
@@ -55,6 +48,12 @@ def models_path(request: Request) -> str:
     return path[: path.index("/v1/") + 4] + "models" if "/v1/" in path else "/anthropic/v1/models"
 
 
+async def _resolve(request: Request, model: str) -> ResolvedModel:
+    """The request's model, Anthropic ids included; errors about it point to this door's list."""
+    listed_at = models_path(request)
+    return await resolve_model(request, model, CHAT_TASK, listed_at, AnthropicIds(listed_at))
+
+
 @router.post(
     "/messages",
     **post_docs(
@@ -67,22 +66,19 @@ def models_path(request: Request) -> str:
 @needs(label="anthropic/messages")
 async def create_message(request: Request) -> Response:
     payload = await read_payload(request, MessagesRequest, validation_error, json_path)
-    try:
-        model = await resolve_model(request, payload["model"], CHAT_TASK, AnthropicIds(models_path(request)))
-        translation = to_chat(payload, model.family)
-        if translation.dropped:
-            record_of(request).note = "dropped: " + ", ".join(translation.dropped)
-        plan = chat_request(translation.body)
-        name = model.requested
-        if plan.stream:
-            normalizer = ChatStream(name, include_usage=True, thinking_blocks=True)
-            translator = MessageStream(name, thinking=translation.thinking, known_usage=lambda: normalizer.usage)
-            return await respond_stream(request, model, plan, normalizer, translator)
-        normalize = partial(chat_answers.chat_completion, requested_model=name, thinking_blocks=True)
-        render = partial(answers.message, model=name, thinking=translation.thinking)
-        return await respond_json(request, model, plan, normalize, render)
-    except ModelNotFoundError as exc:
-        raise exc.listed_at(models_path(request)) from None
+    model = await _resolve(request, payload["model"])
+    translation = to_chat(payload, model.family)
+    if translation.dropped:
+        record_of(request).note = "dropped: " + ", ".join(translation.dropped)
+    plan = chat_request(translation.body)
+    name = model.requested
+    if plan.stream:
+        normalizer = ChatStream(name, include_usage=True, thinking_blocks=True)
+        translator = MessageStream(name, thinking=translation.thinking, known_usage=lambda: normalizer.usage)
+        return await respond_stream(request, model, plan, normalizer, translator)
+    normalize = partial(chat_answers.chat_completion, requested_model=name, thinking_blocks=True)
+    render = partial(answers.message, model=name, thinking=translation.thinking)
+    return await respond_json(request, model, plan, normalize, render)
 
 
 @router.post(
@@ -92,26 +88,12 @@ async def create_message(request: Request) -> Response:
 @needs(label="anthropic/count_tokens")
 async def count_tokens(request: Request) -> Response:
     payload = await read_payload(request, CountTokensRequest, validation_error, json_path)
-    await check_served(request, payload["model"])
-    return json_response({"input_tokens": estimate_input_tokens(payload)})
-
-
-async def check_served(request: Request, model: str) -> None:
-    """A 404 for a model ``messages`` would not find (aliases, allow-list, the serving endpoints), without
-    calling it: the endpoint list stands for Databricks' answer when the caller may read it."""
     services = services_of(request)
-    catalog = services.catalog
-    try:
-        endpoint = (await resolve_model(request, model, CHAT_TASK, AnthropicIds(models_path(request)))).endpoint
-        authorization = upstream_authorization(request, services)
-        try:
-            listed = {m["id"] for m in await catalog.models(authorization)}
-        except (PermissionDeniedError, AuthenticationError, UpstreamCredentialError):
-            return  # no list to tell by: as messages would, let the model be
-        if endpoint not in listed and model not in listed:
-            raise await catalog.not_found(model, authorization)
-    except ModelNotFoundError as exc:
-        raise exc.listed_at(models_path(request)) from None
+    # A 404 for a model ``messages`` would not find (aliases, allow-list, the serving endpoints).
+    await services.catalog.check_served(
+        await _resolve(request, payload["model"]), upstream_authorization(request, services)
+    )
+    return json_response({"input_tokens": estimate_input_tokens(payload)})
 
 
 def _limit(value: str | None) -> int:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.openai import ChatCompletion, ChatCompletionRequest
-from routes.deps import read_payload, resolve_model
+from routes.deps import OPENAI_MODELS_PATH, read_payload, resolve_model
 from routes.docs import post_docs
 from routes.lean import LeanRoute, needs
 from routes.respond import respond_openai
@@ -25,7 +25,7 @@ router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 @needs(label="chat/completions")
 async def create_chat_completion(request: Request) -> Response:
     payload = await read_payload(request, ChatCompletionRequest)
-    model = await resolve_model(request, payload["model"], CHAT_TASK)
+    model = await resolve_model(request, payload["model"], CHAT_TASK, OPENAI_MODELS_PATH)
     plan = chat_request(payload, model.family)
     legacy, name = plan.legacy_functions, model.requested
     return await respond_openai(

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.openai import Completion, CompletionRequest
-from routes.deps import read_payload, resolve_model
+from routes.deps import OPENAI_MODELS_PATH, read_payload, resolve_model
 from routes.docs import post_docs
 from routes.lean import LeanRoute, needs
 from routes.respond import respond_openai
@@ -25,7 +25,10 @@ router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 @needs(label="completions")
 async def create_completion(request: Request) -> Response:
     payload = await read_payload(request, CompletionRequest)
-    model, plan = await resolve_model(request, payload["model"], COMPLETIONS_TASK), completion_request(payload)
+    model, plan = (
+        await resolve_model(request, payload["model"], COMPLETIONS_TASK, OPENAI_MODELS_PATH),
+        completion_request(payload),
+    )
     name = model.requested
     return await respond_openai(
         request,

@@ -30,6 +30,9 @@ from services.errors import (
 )
 from services.prescan import check_price
 
+# The OpenAI doors' list of models, as OpenAI names it (the same list is under /api/v1 too).
+OPENAI_MODELS_PATH = "/v1/models"
+
 
 def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
@@ -53,11 +56,14 @@ def upstream_authorization(request: Request, services: Services) -> str:
     return forwarded or services.credentials.header()
 
 
-async def resolve_model(request: Request, model: str, task: str, ids: ProviderIds | None = None) -> ResolvedModel:
-    """The request's model, resolved once (``ModelCatalog.resolve``) with the caller's upstream credentials."""
+async def resolve_model(
+    request: Request, model: str, task: str, models_path: str, ids: ProviderIds | None = None
+) -> ResolvedModel:
+    """The request's model, resolved once (``ModelCatalog.resolve``) with the caller's upstream credentials;
+    ``models_path`` is the door's list of models, which errors about the model name."""
     services = services_of(request)
     record_of(request).model = model  # the log names the model asked for; ``endpoint`` says what served it
-    return await services.catalog.resolve(model, task, upstream_authorization(request, services), ids)
+    return await services.catalog.resolve(model, task, upstream_authorization(request, services), models_path, ids)
 
 
 def _too_large(limit: int) -> RequestTooLargeError:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.openai import EmbeddingList, EmbeddingRequest
-from routes.deps import read_payload, resolve_model
+from routes.deps import OPENAI_MODELS_PATH, read_payload, resolve_model
 from routes.docs import post_docs
 from routes.lean import LeanRoute, needs
 from routes.respond import respond_json
@@ -21,6 +21,9 @@ router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 @needs(label="embeddings")
 async def create_embeddings(request: Request) -> Response:
     payload = await read_payload(request, EmbeddingRequest)
-    model, plan = await resolve_model(request, payload["model"], EMBEDDINGS_TASK), embedding_request(payload)
+    model, plan = (
+        await resolve_model(request, payload["model"], EMBEDDINGS_TASK, OPENAI_MODELS_PATH),
+        embedding_request(payload),
+    )
     normalize = partial(answers.embeddings, requested_model=model.requested, encoding_format=plan.encoding_format)
     return await respond_json(request, model, plan, normalize)

@@ -35,13 +35,7 @@ from services.dialects.gemini.model_ids import GeminiIds, model_list, strip_pref
 from services.dialects.gemini.requests import to_chat
 from services.dialects.gemini.stream import ContentStream
 from services.dialects.gemini.tokens import estimate_tokens
-from services.errors import (
-    AuthenticationError,
-    ModelNotFoundError,
-    NotFoundError,
-    PermissionDeniedError,
-    UpstreamCredentialError,
-)
+from services.errors import NotFoundError
 from services.pipeline import Call
 from services.translate import answers as chat_answers
 from services.translate.chunks import ChatStream
@@ -89,24 +83,27 @@ async def model_method(model_method: str, request: Request) -> Response:
 
 async def generate_content(request: Request, model_name: str, *, stream: bool) -> Response:
     payload = camel_keys(await read_payload(request, GenerateContentRequest, validation_error, json_path))
-    try:
-        model = await resolve_model(request, model_name, CHAT_TASK, GeminiIds(models_path(request)))
-        translation = to_chat(payload, model.family, model=model.requested, stream=stream)
-        if translation.dropped:
-            record_of(request).note = "dropped: " + ", ".join(translation.dropped)
-        plan = chat_request(translation.body)
-        name = model.requested
-        if stream:
-            normalizer = ChatStream(name, include_usage=True, thinking_blocks=True)
-            translator = ContentStream(name, thoughts=translation.thoughts)
-            if request.query_params.get("alt") == "sse":
-                return await respond_stream(request, model, plan, normalizer, translator)
-            return await _respond_array(request, model, plan, normalizer, translator)
-        normalize = partial(chat_answers.chat_completion, requested_model=name, thinking_blocks=True)
-        render = partial(gemini_answers.generate_content_response, model=name, thoughts=translation.thoughts)
-        return await respond_json(request, model, plan, normalize, render)
-    except ModelNotFoundError as exc:
-        raise exc.listed_at(models_path(request)) from None
+    model = await _resolve(request, model_name)
+    translation = to_chat(payload, model.family, model=model.requested, stream=stream)
+    if translation.dropped:
+        record_of(request).note = "dropped: " + ", ".join(translation.dropped)
+    plan = chat_request(translation.body)
+    name = model.requested
+    if stream:
+        normalizer = ChatStream(name, include_usage=True, thinking_blocks=True)
+        translator = ContentStream(name, thoughts=translation.thoughts)
+        if request.query_params.get("alt") == "sse":
+            return await respond_stream(request, model, plan, normalizer, translator)
+        return await _respond_array(request, model, plan, normalizer, translator)
+    normalize = partial(chat_answers.chat_completion, requested_model=name, thinking_blocks=True)
+    render = partial(gemini_answers.generate_content_response, model=name, thoughts=translation.thoughts)
+    return await respond_json(request, model, plan, normalize, render)
+
+
+async def _resolve(request: Request, model: str) -> ResolvedModel:
+    """The request's model, Gemini ids included; errors about it point to this door's list."""
+    listed_at = models_path(request)
+    return await resolve_model(request, model, CHAT_TASK, listed_at, GeminiIds(listed_at))
 
 
 def _array_dialect() -> Dialect:
@@ -135,26 +132,11 @@ async def _respond_array(
 
 async def count_tokens(request: Request, model: str) -> Response:
     payload = camel_keys(await read_payload(request, CountTokensRequest, validation_error, json_path))
-    await _check_served(request, model)
+    services = services_of(request)
+    # A 404 for a model ``generateContent`` would not find, without calling it.
+    await services.catalog.check_served(await _resolve(request, model), upstream_authorization(request, services))
     inner = payload.get("generateContentRequest")
     return json_response({"totalTokens": estimate_tokens(inner if isinstance(inner, dict) else payload)})
-
-
-async def _check_served(request: Request, model: str) -> None:
-    """A 404 for a model ``generateContent`` would not find, without calling it."""
-    services = services_of(request)
-    catalog = services.catalog
-    try:
-        endpoint = (await resolve_model(request, model, CHAT_TASK, GeminiIds(models_path(request)))).endpoint
-        authorization = upstream_authorization(request, services)
-        try:
-            listed = {m["id"] for m in await catalog.models(authorization)}
-        except (PermissionDeniedError, AuthenticationError, UpstreamCredentialError):
-            return
-        if endpoint not in listed and model not in listed:
-            raise await catalog.not_found(model, authorization)
-    except ModelNotFoundError as exc:
-        raise exc.listed_at(models_path(request)) from None
 
 
 async def _models(request: Request) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.openai import Model, ModelList
-from routes.deps import services_of, upstream_authorization
+from routes.deps import OPENAI_MODELS_PATH, services_of, upstream_authorization
 from routes.docs import ERROR_RESPONSES
 from routes.lean import LeanRoute, needs
 from routes.respond import json_response
@@ -24,4 +24,5 @@ async def list_models(request: Request) -> Response:
 @needs(label="models/{model}")
 async def retrieve_model(model: str, request: Request) -> Response:
     services = services_of(request)
-    return json_response(await services.catalog.model(model, upstream_authorization(request, services)))
+    authorization = upstream_authorization(request, services)
+    return json_response(await services.catalog.model(model, authorization, OPENAI_MODELS_PATH))

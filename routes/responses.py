@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from models.responses import Response as ResponseObject
 from models.responses import ResponseCreateRequest, ResponseEvent
-from routes.deps import read_payload, record_of, resolve_model, services_of
+from routes.deps import OPENAI_MODELS_PATH, read_payload, record_of, resolve_model, services_of
 from routes.docs import ERROR_RESPONSES, post_docs
 from routes.lean import LeanRoute, needs
 from routes.respond import json_response, respond_json, respond_stream
@@ -44,7 +44,7 @@ async def create_response(request: Request) -> Response:
     payload = await read_payload(request, ResponseCreateRequest)
     # The stored history first: what follows (translation, or a native pass-through) gets a complete body.
     turn = await history.prepare(services.store, services.settings, owner_of(request), payload)
-    model = await resolve_model(request, payload["model"], CHAT_TASK)
+    model = await resolve_model(request, payload["model"], CHAT_TASK, OPENAI_MODELS_PATH)
     call = to_chat(turn.body, model.family)
     turn.annotate(call.echo)
     if call.dropped_tools:

@@ -87,20 +87,14 @@ class ModelNotFoundError(NotFoundError):
     kind = "model_not_found"
     default_code = "model_not_found"
 
-    def __init__(self, model: str, suggestions: Sequence[str] = (), models_path: str = "/v1/models") -> None:
-        """``models_path``: the list of the door the request came through."""
-        self.model = model
-        self.suggestions = tuple(suggestions)
+    def __init__(self, model: str, models_path: str, suggestions: Sequence[str] = ()) -> None:
+        """``models_path``: the list of models of the door the request came through (each door says where)."""
         hint = f" Did you mean {' or '.join(repr(name) for name in suggestions)}?" if suggestions else ""
         super().__init__(
             f"The model '{model}' does not exist or you do not have access to it. "
             f"GET {models_path} lists the models you can use.{hint}",
             param="model",
         )
-
-    def listed_at(self, models_path: str) -> ModelNotFoundError:
-        """The same error pointing to another door's list of models."""
-        return ModelNotFoundError(self.model, self.suggestions, models_path)
 
 
 class RequestTimeoutError(ProxyError):

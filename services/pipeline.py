@@ -182,7 +182,7 @@ class Pipeline:
                 if position < last and exc.status in _FALLBACK_STATUSES:
                     self.metrics.fallbacks.labels(endpoint, candidates[position + 1]).inc()
                     continue
-                raise await self._explained(exc, model.requested, candidate, call.authorization, model.task) from None
+                raise await self._explained(exc, model, candidate, call.authorization) from None
             record.endpoint = candidate
             return result
         raise AssertionError("unreachable")  # pragma: no cover
@@ -211,18 +211,18 @@ class Pipeline:
         record.note = f"{record.note}; {note}" if record.note else note
         return await send(endpoint, bodies.retry())
 
-    async def _explained(self, exc: ProxyError, model: str, endpoint: str, authorization: str, task: str) -> ProxyError:
+    async def _explained(self, exc: ProxyError, model: ResolvedModel, endpoint: str, authorization: str) -> ProxyError:
         """Databricks' error, or a clearer one when the model name or the model's task is the problem."""
         if exc.status == 404 and not isinstance(exc, ModelNotFoundError):
             # Databricks: "Endpoint with name '...' does not exist."
-            return await self.catalog.not_found(model, authorization)
+            return await self.catalog.not_found(model.requested, authorization, model.models_path)
         if exc.status == 400:
             # Databricks' strict decoder: 'json: unknown field "prompt"' for a prompt sent to a chat model.
             actual = await self.catalog.task_of(endpoint, authorization)
-            if actual is not None and actual != task and actual in _TASK_ROUTES:
+            if actual is not None and actual != model.task and actual in _TASK_ROUTES:
                 what, route = _TASK_ROUTES[actual]
                 return InvalidRequestError(
-                    f"'{model}' is {what} (Databricks task {actual}): send it to {route}. "
+                    f"'{model.requested}' is {what} (Databricks task {actual}): send it to {route}. "
                     f"Databricks said: {exc.message}"[:1000],
                     param="model",
                     code="wrong_endpoint_for_model",

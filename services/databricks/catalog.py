@@ -37,6 +37,7 @@ class ResolvedModel:
     endpoint: str  # the serving endpoint that serves it (an alias's target, a provider id's endpoint)
     task: str  # the Databricks task the request is for (``llm/v1/chat``, ...)
     family: Family  # read from the endpoint, never from the requested name
+    models_path: str  # the door's list of models, which errors about this model point to
 
 
 class ProviderIds(Protocol):
@@ -100,23 +101,26 @@ class ModelCatalog:
         self.ttl = settings.models_cache_seconds
         self._cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
-    def endpoint_of(self, model: str) -> str:
+    def endpoint_of(self, model: str, models_path: str) -> str:
         """The endpoint a requested model name stands for (aliases, the allow-list); refused before anything goes
-        upstream."""
+        upstream (the refusal points to ``models_path``)."""
         endpoint = self.aliases.get(model, model)
         if self.allowed and endpoint not in self.allowed and model not in self.allowed:
             offered = [*self.allowed, *(a for a, target in self.aliases.items() if target in self.allowed)]
-            raise ModelNotFoundError(model, nearest_names(model, offered))
+            raise ModelNotFoundError(model, models_path, nearest_names(model, offered))
         return check_endpoint_name(endpoint)
 
-    async def resolve(self, model: str, task: str, authorization: str, ids: ProviderIds | None = None) -> ResolvedModel:
+    async def resolve(
+        self, model: str, task: str, authorization: str, models_path: str, ids: ProviderIds | None = None
+    ) -> ResolvedModel:
         """The one resolution of a request's model: an alias to its endpoint, a door's provider id (``ids``) to
-        the served endpoint it stands for, else the name as the endpoint."""
+        the served endpoint it stands for, else the name as the endpoint. ``models_path`` is the door's list of
+        models, named by any error about the model."""
         endpoint = model
         if ids is not None and model not in self.aliases and ids.claims(model):
             endpoint = await self._provider_endpoint(model, authorization, ids)
-        endpoint = self.endpoint_of(endpoint)
-        return ResolvedModel(requested=model, endpoint=endpoint, task=task, family=family_of(endpoint))
+        endpoint = self.endpoint_of(endpoint, models_path)
+        return ResolvedModel(model, endpoint, task, family_of(endpoint), models_path)
 
     async def _provider_endpoint(self, model: str, authorization: str, ids: ProviderIds) -> str:
         try:
@@ -130,6 +134,16 @@ class ModelCatalog:
         if endpoint is None:
             raise ids.not_served(model)
         return endpoint
+
+    async def check_served(self, model: ResolvedModel, authorization: str) -> None:
+        """A 404 for a model an invocation would not find, without invoking it: the endpoint list stands for
+        Databricks' answer when the caller may read it (when not, the model is let be, as an invocation would)."""
+        try:
+            listed = {m["id"] for m in await self.models(authorization)}
+        except (PermissionDeniedError, AuthenticationError, UpstreamCredentialError):
+            return
+        if model.endpoint not in listed and model.requested not in listed:
+            raise await self.not_found(model.requested, authorization, model.models_path)
 
     async def models(self, authorization: str) -> list[dict[str, Any]]:
         key = hashlib.sha256(authorization.encode()).hexdigest()
@@ -160,12 +174,12 @@ class ModelCatalog:
         """The listed models (endpoints and aliases) that serve chat."""
         return [m for m in await self.models(authorization) if m["task"] == CHAT_TASK]
 
-    async def model(self, model_id: str, authorization: str) -> dict[str, Any]:
+    async def model(self, model_id: str, authorization: str, models_path: str) -> dict[str, Any]:
         listed = await self.models(authorization)
         for entry in listed:
             if entry["id"] == model_id:
                 return entry
-        raise ModelNotFoundError(model_id, nearest_names(model_id, (str(m["id"]) for m in listed)))
+        raise ModelNotFoundError(model_id, models_path, nearest_names(model_id, (str(m["id"]) for m in listed)))
 
     async def task_of(self, endpoint: str, authorization: str) -> str | None:
         """The endpoint's Databricks task from the (cached) list, or None when it cannot be told."""
@@ -176,10 +190,10 @@ class ModelCatalog:
         found = next((m.get("task") for m in listed if m["id"] == endpoint), None)
         return found if isinstance(found, str) else None
 
-    async def not_found(self, model: str, authorization: str) -> ModelNotFoundError:
+    async def not_found(self, model: str, authorization: str, models_path: str) -> ModelNotFoundError:
         """The error for a model Databricks does not serve, naming the caller's nearest models if any."""
         try:
             listed = await asyncio.wait_for(self.models(authorization), _SUGGEST_SECONDS)
         except (ProxyError, TimeoutError):
             listed = []
-        return ModelNotFoundError(model, nearest_names(model, (str(m["id"]) for m in listed)))
+        return ModelNotFoundError(model, models_path, nearest_names(model, (str(m["id"]) for m in listed)))

@@ -7,7 +7,7 @@ The family is read from the serving endpoint's name (never from the name a clien
   as ``output_config.format`` (they refuse ``response_format``);
 - GPT-OSS: ``reasoning_effort`` low/medium/high; other GPT models: minimal/low/medium/high;
 - Gemini: refuses ``reasoning_effort`` (a nested Google 400); it thinks on its own;
-- everything else (Llama, Qwen, custom models): nothing is sent; those models reason, or not, on their own.
+- Llama and everything else (Qwen, custom models): nothing is sent; those models reason, or not, on their own.
 
 Sources: Databricks' reasoning-models page (docs.databricks.com/machine-learning/model-serving/query-reason-models)
 and Anthropic's extended-thinking guide (docs.anthropic.com/en/docs/build-with-claude/extended-thinking).
@@ -26,6 +26,7 @@ class Kind(Enum):
     GPT = "gpt"
     GPT_OSS = "gpt-oss"
     GEMINI = "gemini"
+    LLAMA = "llama"
     OTHER = "other"
 
 
@@ -45,7 +46,7 @@ _VERSION = re.compile(r"(?<![0-9])([0-9])(?:[-._]([0-9]{1,2}))?(?![0-9])")
 @dataclass(frozen=True, slots=True)
 class Family:
     kind: Kind
-    version: tuple[int, int] = (0, 0)
+    version: tuple[int, int] = (0, 0)  # (major, minor) from the name: Claude 4.5, GPT 5.2, Gemini 2.5, Llama 3.3
 
     @property
     def claude(self) -> bool:
@@ -57,19 +58,19 @@ class Family:
         return self.kind is Kind.CLAUDE and self.version >= ADAPTIVE_SINCE
 
 
+def _version_after(name: str, marker: str) -> tuple[int, int]:
+    found = _VERSION.search(name[name.index(marker) :])
+    return (int(found.group(1)), int(found.group(2) or 0)) if found else (0, 0)
+
+
 def family_of(endpoint: str) -> Family:
     """The family from the endpoint name (``databricks-claude-sonnet-4-5``, ``databricks-gpt-oss-120b``)."""
     name = endpoint.lower()
-    if "claude" in name:
-        found = _VERSION.search(name[name.index("claude") :])
-        version = (int(found.group(1)), int(found.group(2) or 0)) if found else (0, 0)
-        return Family(Kind.CLAUDE, version)
     if "gpt-oss" in name or "gpt_oss" in name:
         return Family(Kind.GPT_OSS)
-    if "gemini" in name:
-        return Family(Kind.GEMINI)
-    if "gpt" in name:
-        return Family(Kind.GPT)
+    for kind in (Kind.CLAUDE, Kind.GEMINI, Kind.GPT, Kind.LLAMA):
+        if kind.value in name:
+            return Family(kind, _version_after(name, kind.value))
     return Family(Kind.OTHER)
 
 

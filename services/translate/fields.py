@@ -10,7 +10,8 @@ from typing import Any
 
 import orjson
 
-from services.caching.usage import with_cache_counts
+from services.answer_depth import check_answer_depth
+from services.caching.usage import token_count, with_cache_counts
 from services.translate.content import as_dict
 
 FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
@@ -21,6 +22,24 @@ _FINISH_ALIASES = {
     "max_tokens": "length",
     "tool_use": "tool_calls",
 }
+
+
+def arguments_object(arguments: Any) -> dict[str, Any]:
+    """A tool call's arguments as the object Anthropic's ``input`` and Gemini's ``args`` are; arguments that are
+    not a JSON object become ``{}``; one too deep to encode again is refused as an upstream error."""
+    if isinstance(arguments, dict):
+        value: Any = arguments
+    elif not isinstance(arguments, str) or not arguments.strip():
+        return {}
+    else:
+        try:
+            value = orjson.loads(arguments)
+        except orjson.JSONDecodeError:
+            return {}
+        if not isinstance(value, dict):
+            return {}
+    check_answer_depth(value, "a tool input")
+    return dict(value)
 
 
 def new_id(prefix: str) -> str:
@@ -49,25 +68,21 @@ def finish_reason(value: Any, default: str = "stop") -> str:
     return default
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
 def usage_of(usage: Any, *, completion: bool = True) -> dict[str, Any] | None:
     """OpenAI usage with integer counts; Databricks extras (details) are kept, cache counts in the pivot's shape
     (``services/caching/usage.py``)."""
     if not isinstance(usage, dict):
         return None
     out = with_cache_counts(dict(usage))
-    prompt = _int(out.get("prompt_tokens"))
+    prompt = token_count(out.get("prompt_tokens"))
     out["prompt_tokens"] = prompt
     if completion:
-        done = _int(usage.get("completion_tokens"))
+        done = token_count(usage.get("completion_tokens"))
         out["completion_tokens"] = done
-        out["total_tokens"] = max(_int(usage.get("total_tokens")), prompt + done)
+        out["total_tokens"] = max(token_count(usage.get("total_tokens")), prompt + done)
     else:
         out.pop("completion_tokens", None)
-        out["total_tokens"] = max(_int(usage.get("total_tokens")), prompt)
+        out["total_tokens"] = max(token_count(usage.get("total_tokens")), prompt)
     return out
 
 

@@ -57,7 +57,6 @@ def test_sampling_stop_sequences_metadata_and_stream() -> None:
         "top_p": 0.9,
         "top_k": 40,
         "stop": ["END"],
-        "user": "u-1",
         "stream": True,
         "stream_options": {"include_usage": True},
     }
@@ -198,7 +197,6 @@ def test_tool_round_trip_with_thinking_replayed_verbatim_for_claude() -> None:
             }
         ],
         "tool_choice": "auto",
-        "parallel_tool_calls": False,
         "thinking": {"type": "enabled", "budget_tokens": 50},
     }
 
@@ -308,7 +306,7 @@ def test_unknown_blocks_are_dropped_and_reported() -> None:
         ("databricks-claude-opus-4-6", Kind.CLAUDE, (4, 6), True),
         ("databricks-claude-opus-4-10", Kind.CLAUDE, (4, 10), True),
         ("databricks-gpt-oss-20b", Kind.GPT_OSS, (0, 0), False),
-        ("databricks-meta-llama-3-3-70b-instruct", Kind.OTHER, (0, 0), False),
+        ("databricks-meta-llama-3-3-70b-instruct", Kind.LLAMA, (3, 3), False),
     ],
 )
 def test_family(endpoint: str, kind: Kind, version: tuple[int, int], adaptive: bool) -> None:

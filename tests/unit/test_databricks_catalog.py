@@ -35,13 +35,13 @@ def catalog(**settings: Any) -> tuple[ModelCatalog, Client]:
 
 def test_resolve_applies_aliases_the_allow_list_and_the_name_rule() -> None:
     models, _ = catalog(model_aliases="fast=databricks-llama", allowed_models="databricks-llama")
-    assert models.endpoint_of("fast") == "databricks-llama"
-    assert models.endpoint_of("databricks-llama") == "databricks-llama"
+    assert models.endpoint_of("fast", "/v1/models") == "databricks-llama"
+    assert models.endpoint_of("databricks-llama", "/v1/models") == "databricks-llama"
     with pytest.raises(ModelNotFoundError):
-        models.endpoint_of("team-embed")
+        models.endpoint_of("team-embed", "/v1/models")
     open_models, _ = catalog()
     with pytest.raises(InvalidRequestError) as caught:
-        open_models.endpoint_of("../../api/2.0/secrets")
+        open_models.endpoint_of("../../api/2.0/secrets", "/v1/models")
     assert (caught.value.param, caught.value.code) == ("model", "invalid_model")
 
 
@@ -68,9 +68,9 @@ async def test_models_lists_llm_endpoints_with_aliases_and_caches_per_caller() -
     assert await models.models("Bearer one") is listed
     await models.models("Bearer two")
     assert client.calls == ["Bearer one", "Bearer two"]
-    assert (await models.model("fast", "Bearer one"))["id"] == "fast"
+    assert (await models.model("fast", "Bearer one", "/v1/models"))["id"] == "fast"
     with pytest.raises(ModelNotFoundError):
-        await models.model("sklearn-model", "Bearer one")
+        await models.model("sklearn-model", "Bearer one", "/v1/models")
 
 
 @pytest.mark.anyio

@@ -341,7 +341,7 @@ def test_body_shape_of_the_proxys_own_errors() -> None:
             "code": "unsupported_parameter",
         }
     }
-    missing = ModelNotFoundError("gpt-9")
+    missing = ModelNotFoundError("gpt-9", "/v1/models")
     assert missing.status == 404
     assert error_body(missing) == {
         "error": {

@@ -48,7 +48,7 @@ def test_openai_names_for_the_neutral_kinds() -> None:
     def openai_type(error: ProxyError) -> str:
         return str(orjson.loads(OPENAI.error_bytes(error))["error"]["type"])
 
-    assert openai_type(ModelNotFoundError("m")) == "invalid_request_error"
+    assert openai_type(ModelNotFoundError("m", "/v1/models")) == "invalid_request_error"
     assert openai_type(RequestTooLargeError("big")) == "invalid_request_error"
     assert openai_type(OverloadedError("busy")) == "rate_limit_error"
     assert openai_type(UpstreamTimeoutError("late")) == "api_error"

@@ -9,7 +9,7 @@ import orjson
 import pytest
 import respx
 
-from services.databricks.families import Kind, family_of
+from services.databricks.families import Family, Kind, family_of
 from tests.unit.test_app import HOST, proxy
 
 SONNET = "databricks-claude-sonnet-4-5"
@@ -40,12 +40,14 @@ def sent(route: respx.Route) -> dict[str, Any]:
 
 def test_the_family_is_read_from_the_endpoint_name() -> None:
     assert family_of(OPUS).adaptive and not family_of(SONNET).adaptive
-    assert [family_of(name).kind for name in (SONNET, GPT, GEMINI, "databricks-gpt-oss-120b", "my-llama")] == [
-        Kind.CLAUDE,
-        Kind.GPT,
-        Kind.GEMINI,
-        Kind.GPT_OSS,
-        Kind.OTHER,
+    names = (SONNET, GPT, GEMINI, "databricks-gpt-oss-120b", "databricks-meta-llama-3-3-70b-instruct", "my-model")
+    assert [family_of(name) for name in names] == [
+        Family(Kind.CLAUDE, (4, 5)),
+        Family(Kind.GPT, (5, 2)),
+        Family(Kind.GEMINI, (2, 5)),
+        Family(Kind.GPT_OSS),
+        Family(Kind.LLAMA, (3, 3)),
+        Family(Kind.OTHER),
     ]
     assert family_of("sonnet").kind is Kind.OTHER  # which is why an alias must resolve before any door translates
 
@@ -117,3 +119,50 @@ async def test_a_callers_own_thinking_wins_over_the_chat_doors_mapping() -> None
         )
     assert reply.status_code == 200, reply.text
     assert sent(sonnet)["thinking"] == thinking and "reasoning_effort" not in sent(sonnet)
+
+
+NOT_SERVED = {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Endpoint with name 'nothing' does not exist."}
+DOORS = [
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "Hi"}]}, "/v1/models"),
+    ("/api/v1/responses", {"input": "Hi", "store": False}, "/v1/models"),
+    (
+        "/api/anthropic/v1/messages",
+        {"max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]},
+        "/api/anthropic/v1/models",
+    ),
+    (
+        "/gemini/v1beta/models/nothing:generateContent",
+        {"contents": [{"parts": [{"text": "Hi"}]}]},
+        "/gemini/v1beta/models",
+    ),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("path", "body", "listed_at"), DOORS)
+@respx.mock
+async def test_a_model_databricks_does_not_serve_is_a_404_naming_the_doors_own_list(
+    path: str, body: dict[str, Any], listed_at: str
+) -> None:
+    respx.post(f"{HOST}/serving-endpoints/nothing/invocations").mock(return_value=httpx.Response(404, json=NOT_SERVED))
+    respx.get(f"{HOST}/api/2.0/serving-endpoints").mock(
+        return_value=httpx.Response(200, json={"endpoints": [{"name": SONNET, "task": "llm/v1/chat"}]})
+    )
+    async with proxy(prompt_caching=False) as client:
+        reply = await client.post(path, json={"model": "nothing", **body})
+    assert reply.status_code == 404, reply.text
+    assert f"GET {listed_at} lists the models you can use." in reply.text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("path", "body", "listed_at"), DOORS)
+@respx.mock
+async def test_a_model_outside_the_allow_list_is_refused_before_databricks_naming_the_doors_own_list(
+    path: str, body: dict[str, Any], listed_at: str
+) -> None:
+    invocations = respx.post(f"{HOST}/serving-endpoints/nothing/invocations")
+    async with proxy(allowed_models=SONNET, prompt_caching=False) as client:
+        reply = await client.post(path, json={"model": "nothing", **body})
+    assert reply.status_code == 404, reply.text
+    assert f"GET {listed_at} lists the models you can use." in reply.text
+    assert not invocations.called

@@ -94,7 +94,9 @@ def call(receive: Any = connected) -> Call:
     return Call(record, receive, "Bearer app")
 
 
-PRIMARY = ResolvedModel(requested="primary", endpoint="primary", task=CHAT_TASK, family=family_of("primary"))
+PRIMARY = ResolvedModel(
+    requested="primary", endpoint="primary", task=CHAT_TASK, family=family_of("primary"), models_path="/v1/models"
+)
 
 
 def plan(stream: bool = False) -> Any:

@@ -12,11 +12,9 @@ import re
 import uuid
 from typing import Any
 
-import orjson
-
-from services.answer_depth import check_answer_depth
 from services.caching.usage import cache_counts, token_count
 from services.translate import content as pivot_content
+from services.translate.fields import arguments_object
 
 STOP_REASONS = {
     "stop": "end_turn",
@@ -57,23 +55,6 @@ def usage(pivot_usage: Any) -> dict[str, int]:
     }
 
 
-def tool_input(arguments: Any) -> dict[str, Any]:
-    """Anthropic's ``input`` is an object; arguments that are not a JSON object become ``{}``."""
-    if isinstance(arguments, dict):
-        check_answer_depth(arguments, "a tool input")
-        return arguments
-    if not isinstance(arguments, str) or not arguments.strip():
-        return {}
-    try:
-        value = orjson.loads(arguments)
-    except orjson.JSONDecodeError:
-        return {}
-    if not isinstance(value, dict):
-        return {}
-    check_answer_depth(value, "a tool input")
-    return value
-
-
 thinking_block = pivot_content.thinking_block_of
 
 
@@ -95,7 +76,7 @@ def _content(message: dict[str, Any], thinking: bool) -> list[dict[str, Any]]:
                 "type": "tool_use",
                 "id": call.get("id") or f"toolu_{uuid.uuid4().hex}",
                 "name": function.get("name") or "",
-                "input": tool_input(function.get("arguments")),
+                "input": arguments_object(function.get("arguments")),
             }
         )
     return content

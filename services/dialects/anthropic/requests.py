@@ -291,11 +291,7 @@ def to_chat(payload: dict[str, Any], family: Family) -> ChatTranslation:
         if choice is not None:
             _check_named_tool(choice, tools)
             body["tool_choice"] = _tool_choice(choice)
-            if choice.get("disable_parallel_tool_use"):
-                body["parallel_tool_calls"] = False
-    user = (payload.get("metadata") or {}).get("user_id")
-    if isinstance(user, str) and user:
-        body["user"] = user
+    # ``metadata.user_id`` and ``disable_parallel_tool_use`` have no Databricks field: the pivot gets neither.
     body.update(reasoning_fields(payload, family))
     stream = payload.get("stream") is True
     if stream:

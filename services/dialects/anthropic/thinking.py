@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.databricks.families import Family, Kind, budget_for, effort_fields, effort_of_budget
+from services.databricks.families import (
+    Family,
+    Kind,
+    budget_for,
+    effort_fields,
+    effort_of_budget,
+    schema_format_fields,
+)
 from services.errors import InvalidRequestError
 
 
@@ -41,13 +48,10 @@ def reasoning_fields(payload: dict[str, Any], family: Family) -> dict[str, Any]:
         if level is None and kind == "enabled":
             level = effort_of_budget(thinking.get("budget_tokens"))
         out.update(effort_fields(family, level, max_tokens))
-    if not family.adaptive:
-        schema_format = config.get("format")
-        if isinstance(schema_format, dict) and isinstance(schema_format.get("schema"), dict):
-            out["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "output", "schema": schema_format["schema"]},
-            }
+    schema_format = config.get("format")
+    # Claude 4.6 and later keep the format in ``output_config`` above, as sent.
+    if not family.adaptive and isinstance(schema_format, dict) and isinstance(schema_format.get("schema"), dict):
+        out.update(schema_format_fields(family, {"name": "output", "schema": schema_format["schema"]}, out))
     return out
 
 

@@ -14,9 +14,9 @@ import re
 import uuid
 from typing import Any
 
-from services.caching.usage import cache_counts
-from services.dialects.anthropic.answers import tool_input
+from services.caching.usage import cache_counts, token_count
 from services.dialects.gemini import signatures
+from services.translate.fields import arguments_object
 
 FINISH_REASONS = {
     "stop": "STOP",
@@ -36,17 +36,13 @@ def response_id(pivot_id: Any) -> str:
     return pivot_id if isinstance(pivot_id, str) and _SAFE_ID.fullmatch(pivot_id) else uuid.uuid4().hex
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
 def usage_metadata(pivot_usage: Any) -> dict[str, int]:
     raw = pivot_usage if isinstance(pivot_usage, dict) else {}
     counts = cache_counts(raw)
-    prompt = counts.prompt or _count(raw.get("prompt_tokens"))
-    completion = _count(raw.get("completion_tokens"))
+    prompt = counts.prompt or token_count(raw.get("prompt_tokens"))
+    completion = token_count(raw.get("completion_tokens"))
     details = raw.get("completion_tokens_details")
-    thoughts = _count(details.get("reasoning_tokens")) if isinstance(details, dict) else 0
+    thoughts = token_count(details.get("reasoning_tokens")) if isinstance(details, dict) else 0
     usage = {
         "promptTokenCount": prompt,
         "candidatesTokenCount": completion - thoughts,
@@ -65,7 +61,7 @@ def function_call_part(call: dict[str, Any]) -> dict[str, Any]:
         "functionCall": {
             "id": call.get("id") or f"call_{uuid.uuid4().hex[:24]}",
             "name": function.get("name") or "",
-            "args": tool_input(function.get("arguments")),
+            "args": arguments_object(function.get("arguments")),
         }
     }
 

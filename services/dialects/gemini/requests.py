@@ -288,7 +288,8 @@ def _generation(config: dict[str, Any], family: Family, body: dict[str, Any], bu
     body.update(fields)
     thinking = config.get("thinkingConfig") or {}
     asked = thinking.get("thinkingBudget") not in (None, 0) or thinking.get("thinkingLevel") is not None
-    if asked and not fields and family.kind is Kind.OTHER:  # nothing to send: the model reasons on its own, or not
+    # Nothing to send: the model reasons on its own, or not.
+    if asked and not fields and family.kind in (Kind.LLAMA, Kind.OTHER):
         builder.drop("thinkingConfig")
 
 
