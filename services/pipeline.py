@@ -23,6 +23,7 @@ from services.caching.refusals import is_refusal
 from services.call import CLIENT_CLOSED, CallRecord
 from services.databricks.catalog import CHAT_TASK, COMPLETIONS_TASK, EMBEDDINGS_TASK, ModelCatalog, ResolvedModel
 from services.databricks.client import DatabricksClient, UpstreamAnswer
+from services.databricks.families import Family, family_of
 from services.dialects import Dialect, StreamTranslator
 from services.errors import (
     InvalidRequestError,
@@ -177,7 +178,8 @@ class Pipeline:
         last = len(candidates) - 1
         for position, candidate in enumerate(candidates):
             try:
-                result = await self._send_cached(call.record, candidate, plan, content, send)
+                family = model.family if candidate == endpoint else family_of(candidate)
+                result = await self._send_cached(call.record, candidate, family, plan, content, send)
             except ProxyError as exc:
                 if position < last and exc.status in _FALLBACK_STATUSES:
                     self.metrics.fallbacks.labels(endpoint, candidates[position + 1]).inc()
@@ -191,13 +193,14 @@ class Pipeline:
         self,
         record: CallRecord,
         endpoint: str,
+        family: Family,
         plan: UpstreamRequest,
         content: bytes,
         send: Callable[[str, bytes], Awaitable[T]],
     ) -> T:
         """Send with automatic cache breakpoints where they apply; an endpoint that refuses them (a 400 naming
         ``cache_control``: nothing was generated) gets the request again without them, once, and is remembered."""
-        bodies = self.caching.bodies(endpoint, plan.body, content)
+        bodies = self.caching.bodies(endpoint, family, plan.body, content)
         if bodies.retry is None:
             return await send(endpoint, bodies.first)
         try:

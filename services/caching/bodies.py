@@ -16,7 +16,7 @@ import orjson
 
 from services.caching.breakpoints import has_breakpoints, with_breakpoints, without_breakpoints
 from services.caching.refusals import RefusalMemory
-from services.databricks.families import Kind, family_of
+from services.databricks.families import Family
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +30,9 @@ class PromptCaching:
         self.enabled = enabled
         self.refusals = refusals or RefusalMemory()
 
-    def bodies(self, endpoint: str, body: dict[str, Any], content: bytes) -> Bodies:
-        """``content`` is ``body`` serialised, as the door built it."""
-        if not self.enabled or family_of(endpoint).kind is not Kind.CLAUDE:
+    def bodies(self, endpoint: str, family: Family, body: dict[str, Any], content: bytes) -> Bodies:
+        """``content`` is ``body`` serialised, as the door built it; ``family`` is the endpoint's."""
+        if not self.enabled or not family.claude:
             return Bodies(content)  # other families refuse the field or cache prefixes by themselves
         if self.refusals.refuses(endpoint):
             return Bodies(orjson.dumps(without_breakpoints(body)) if has_breakpoints(body) else content)

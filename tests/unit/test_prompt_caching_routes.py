@@ -146,6 +146,16 @@ async def test_no_breakpoints_on_other_families_or_when_turned_off() -> None:
 
 @pytest.mark.anyio
 @respx.mock
+async def test_an_alias_of_a_claude_endpoint_gets_breakpoints_from_the_resolved_endpoint() -> None:
+    route = respx.post(invocations(SONNET)).mock(return_value=httpx.Response(200, json=answer()))
+    async with proxy(send_usage_context=False, model_aliases={"team-model": SONNET}) as client:
+        response = await client.post("/v1/chat/completions", json={"model": "team-model", "messages": CONVERSATION})
+    assert response.status_code == 200
+    assert sent(route)["messages"][-1] == {"role": "user", "content": [text("Go on.", **MARK)]}
+
+
+@pytest.mark.anyio
+@respx.mock
 async def test_an_endpoint_refusing_breakpoints_gets_the_request_again_without_and_is_remembered() -> None:
     refusal = httpx.Response(
         400, json={"error_code": "BAD_REQUEST", "message": 'Bad request: json: unknown field "cache_control"\n'}
