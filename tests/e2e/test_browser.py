@@ -92,7 +92,7 @@ def test_front_page_lists_models_fills_in_the_url_and_streams_in_the_playground(
     tab.keyboard.press("End")
     expect(tab.locator("#tab-claude")).to_be_focused()  # no service-principal tab: this app asks for no key
     tab.keyboard.press("ArrowLeft")
-    expect(tab.locator("#tab-codex")).to_have_attribute("aria-selected", "true")
+    expect(tab.locator("#tab-gemini")).to_have_attribute("aria-selected", "true")
     tab.keyboard.press("ArrowRight")
     expect(tab.locator("#tab-claude")).to_have_attribute("aria-selected", "true")
     expect(tab.locator("#code-claude")).to_be_visible()
