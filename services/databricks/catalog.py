@@ -21,6 +21,7 @@ from services.errors import (
 )
 from services.settings import Settings
 
+ENDPOINT_PREFIX = "databricks-"  # Databricks' pay-per-token endpoints: databricks-<model id>
 CHAT_TASK = "llm/v1/chat"
 COMPLETIONS_TASK = "llm/v1/completions"
 EMBEDDINGS_TASK = "llm/v1/embeddings"
@@ -54,6 +55,20 @@ class ProviderIds(Protocol):
     def not_served(self, model: str) -> ProxyError:
         """The error for an id no served endpoint stands for."""
         ...
+
+
+def provider_endpoint(
+    name: str, served: list[str], tier: Callable[[str], str | None], rank: Callable[[str], Any]
+) -> str | None:
+    """The served endpoint a provider's normalised model id stands for: ``databricks-<id>`` or ``<id>`` when
+    served, else the best-ranked served endpoint of the same tier, else the best-ranked of all (None if none)."""
+    for candidate in (ENDPOINT_PREFIX + name, name):
+        if candidate in served:
+            return candidate
+    wanted = tier(name)
+    same_tier = [e for e in served if wanted is not None and tier(e) == wanted]
+    pool = same_tier or served
+    return max(pool, key=rank) if pool else None
 
 
 def endpoint_task(endpoint: dict[str, Any]) -> str | None:

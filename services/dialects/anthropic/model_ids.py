@@ -22,11 +22,12 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from services.databricks.catalog import ENDPOINT_PREFIX, provider_endpoint
 from services.databricks.families import Kind, family_of
 from services.errors import NotFoundError
 
 TIERS = ("sonnet", "opus", "haiku")
-PREFIX = "databricks-"
+PREFIX = ENDPOINT_PREFIX
 _SUFFIXES = (re.compile(r"\[[^\]]*\]$"), re.compile(r"-(?:\d{8}|latest)$"))
 MAX_PAGE = 1000
 DEFAULT_PAGE = 20
@@ -55,14 +56,7 @@ def is_anthropic_id(model: str) -> bool:
 def endpoint_for(model: str, endpoints: Iterable[str]) -> str | None:
     """The served Claude endpoint an Anthropic model id stands for, or None."""
     claude = [e for e in endpoints if family_of(e).kind is Kind.CLAUDE]
-    name = normalise(model)
-    for candidate in (PREFIX + name, name):
-        if candidate in claude:
-            return candidate
-    tier = _tier(name)
-    same_tier = [e for e in claude if tier is not None and _tier(e) == tier]
-    pool = same_tier or claude
-    return max(pool, key=_rank) if pool else None
+    return provider_endpoint(normalise(model), claude, _tier, _rank)
 
 
 class AnthropicIds:

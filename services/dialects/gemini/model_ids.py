@@ -20,10 +20,11 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from services.databricks.catalog import ENDPOINT_PREFIX, provider_endpoint
 from services.databricks.families import Kind, family_of
 from services.errors import NotFoundError
 
-PREFIX = "databricks-"
+PREFIX = ENDPOINT_PREFIX
 TIERS = ("pro", "flash")
 METHODS = ["generateContent", "streamGenerateContent", "countTokens"]
 _SUFFIX = re.compile(r"(?:-(?:preview|latest|exp|\d{2}-\d{4}|\d{4}-\d{2}-\d{2}|\d{3,8}))+$")
@@ -69,14 +70,7 @@ def _rank(name: str) -> tuple[tuple[int, int], int, int]:
 def endpoint_for(model: str, endpoints: Iterable[str]) -> str | None:
     """The served Gemini endpoint a Gemini id stands for, or None."""
     gemini = [e for e in endpoints if is_gemini_endpoint(e)]
-    name = normalise(model)
-    for candidate in (PREFIX + name, name):
-        if candidate in gemini:
-            return candidate
-    tier = _tier(name)
-    same_tier = [e for e in gemini if tier is not None and _tier(e) == tier]
-    pool = same_tier or gemini
-    return max(pool, key=_rank) if pool else None
+    return provider_endpoint(normalise(model), gemini, _tier, _rank)
 
 
 class GeminiIds:
