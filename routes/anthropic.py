@@ -1,7 +1,8 @@
 """The Anthropic Messages door: ``messages``, ``messages/count_tokens`` and ``models`` in Anthropic's shapes.
 
-Built on the chat door: the request is translated to the chat pivot, served by the same pipeline, and the
-pivot answer or chunks are translated back (``services/dialects/anthropic``).
+On Claude endpoints the request goes to Databricks' Anthropic Messages API as sent (``native.py``); elsewhere it
+is translated to the chat pivot, served by the same pipeline, and the pivot answer or chunks are translated back
+(``services/dialects/anthropic``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from models.anthropic import (
 from routes.deps import read_payload, record_of, resolve_model, services_of, upstream_authorization
 from routes.docs import error_responses, post_docs, stream_or_json
 from routes.lean import LeanRoute, needs
-from routes.respond import json_response, respond_json, respond_stream
+from routes.respond import json_response, respond_json, respond_native, respond_stream
 from services.databricks.catalog import CHAT_TASK, ResolvedModel
-from services.dialects.anthropic import answers
+from services.databricks.surfaces import ANTHROPIC_DOOR
+from services.dialects.anthropic import answers, native
 from services.dialects.anthropic.errors import json_path, validation_error
 from services.dialects.anthropic.model_ids import AnthropicIds, model_infos, model_page
 from services.dialects.anthropic.requests import to_chat
@@ -67,6 +69,10 @@ async def _resolve(request: Request, model: str) -> ResolvedModel:
 async def create_message(request: Request) -> Response:
     payload = await read_payload(request, MessagesRequest, validation_error, json_path)
     model = await _resolve(request, payload["model"])
+    build = partial(native.native_request, payload=payload, endpoint=model.endpoint, headers=request.headers)
+    reply = await respond_native(request, ANTHROPIC_DOOR, model, build)
+    if reply is not None:
+        return reply
     translation = to_chat(payload, model.family)
     if translation.dropped:
         record_of(request).note = "dropped: " + ", ".join(translation.dropped)

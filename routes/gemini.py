@@ -1,7 +1,8 @@
 """The Gemini API door: ``generateContent``, ``streamGenerateContent``, ``countTokens`` and the models.
 
-Built on the chat door like the Anthropic door: the request is translated to the chat pivot, served by
-the same pipeline, and the pivot answer or chunks are translated back (``services/dialects/gemini``).
+On Gemini endpoints the request goes to Databricks' Gemini API as sent (``native.py``); elsewhere, like the
+Anthropic door, it is translated to the chat pivot, served by the same pipeline, and the pivot answer or chunks
+are translated back (``services/dialects/gemini``).
 Paths follow https://ai.google.dev/api: ``models/{model}:{method}``, ``{model}`` with or without ``models/``.
 """
 
@@ -25,10 +26,12 @@ from models.gemini import (
 from routes.deps import read_payload, record_of, resolve_model, services_of, upstream_authorization
 from routes.docs import error_responses, post_docs, stream_or_json
 from routes.lean import LeanRoute, needs
-from routes.respond import STREAM_HEADERS, json_response, respond_json, respond_stream
+from routes.respond import STREAM_HEADERS, json_response, respond_json, respond_native, respond_stream
 from services.databricks.catalog import CHAT_TASK, ResolvedModel
+from services.databricks.surfaces import GEMINI_DOOR
 from services.dialects import Dialect
 from services.dialects.gemini import answers as gemini_answers
+from services.dialects.gemini import native as native_gemini
 from services.dialects.gemini.errors import error_body, json_path, validation_error
 from services.dialects.gemini.fields import camel_keys
 from services.dialects.gemini.model_ids import GeminiIds, model_list, strip_prefix
@@ -84,6 +87,11 @@ async def model_method(model_method: str, request: Request) -> Response:
 async def generate_content(request: Request, model_name: str, *, stream: bool) -> Response:
     payload = camel_keys(await read_payload(request, GenerateContentRequest, validation_error, json_path))
     model = await _resolve(request, model_name)
+    sse = request.query_params.get("alt") == "sse"
+    build = partial(native_gemini.native_request, payload=payload, endpoint=model.endpoint, stream=stream, sse=sse)
+    reply = await respond_native(request, GEMINI_DOOR, model, build)
+    if reply is not None:
+        return reply
     translation = to_chat(payload, model.family, model=model.requested, stream=stream)
     if translation.dropped:
         record_of(request).note = "dropped: " + ", ".join(translation.dropped)
@@ -92,7 +100,7 @@ async def generate_content(request: Request, model_name: str, *, stream: bool) -
     if stream:
         normalizer = ChatStream(name, include_usage=True, thinking_blocks=True)
         translator = ContentStream(name, thoughts=translation.thoughts)
-        if request.query_params.get("alt") == "sse":
+        if sse:
             return await respond_stream(request, model, plan, normalizer, translator)
         return await _respond_array(request, model, plan, normalizer, translator)
     normalize = partial(chat_answers.chat_completion, requested_model=name, thinking_blocks=True)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import anyio
 import orjson
 from fastapi import Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from routes.deps import dialect_of, record_of, services_of, upstream_authorization
 from services.answer_depth import too_deep_answer
 from services.call import CLIENT_CLOSED
 from services.databricks.catalog import ResolvedModel
+from services.databricks.routing import NotServedNatively
+from services.databricks.surfaces import NativeSurface
 from services.dialects import Dialect, StreamTranslator
 from services.dialects.openai import ChunkPassThrough
+from services.native import NativeRequest, SseScan
 from services.pipeline import Call
 from services.relay import StreamNormalizer
 from services.translate.requests import UpstreamRequest
@@ -102,3 +106,51 @@ async def respond_stream(
         # sse-starlette force-closes after its own grace; ours ends streams cleanly just before.
         shutdown_grace_period=services.settings.shutdown_grace_seconds + 1.5,
     )
+
+
+Keep = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def respond_native(
+    request: Request,
+    door: str,
+    model: ResolvedModel,
+    build: Callable[[NativeSurface], NativeRequest],
+    keep: Keep | None = None,
+) -> Response | None:
+    """The answer of the model's own API, as Databricks sent it, where the door speaks it and Databricks serves it
+    for this endpoint; None when the door must translate instead (nothing was generated). ``keep`` sees the whole
+    answer (the Responses door stores it), for a stream before its last event leaves."""
+    services = services_of(request)
+    surface = services.surfaces.native_for(door, model.family, model.endpoint)
+    if surface is None:
+        return None
+    native = build(surface)
+    pipeline = services.pipeline
+    try:
+        if native.stream:
+            stream = await pipeline.native_stream(_call(request), model, native, dialect_of(request))
+            events = stream.events if keep is None else _kept(stream.events, stream.scan, keep)
+            return StreamingResponse(events, media_type=stream.media_type, headers=STREAM_HEADERS)
+        answer = await pipeline.native_answer(_call(request), model, native)
+    except NotServedNatively:
+        record_of(request).note = "not served natively here: translated"
+        return None
+    if answer is None:
+        return Response(status_code=CLIENT_CLOSED)
+    if keep is not None:
+        await keep(answer.data)
+    return Response(answer.raw, media_type="application/json")
+
+
+def _kept(events: AsyncIterator[bytes], scan: SseScan, keep: Keep) -> AsyncIterator[bytes]:
+    async def wrap() -> AsyncIterator[bytes]:
+        kept = False
+        async for chunk in events:
+            if not kept and scan.final is not None:
+                kept = True
+                with anyio.CancelScope(shield=True):
+                    await keep(scan.final)
+            yield chunk
+
+    return wrap()

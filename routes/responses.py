@@ -1,4 +1,5 @@
-"""The OpenAI Responses API door (``POST /v1/responses``), served over Databricks chat invocations; stored
+"""The OpenAI Responses API door (``POST /v1/responses``): GPT endpoints through Databricks' own Responses API,
+the others over chat invocations; stored
 responses (``GET``/``DELETE /v1/responses/{id}``, ``/input_items``) when a store is configured."""
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from models.responses import ResponseCreateRequest, ResponseEvent
 from routes.deps import OPENAI_MODELS_PATH, read_payload, record_of, resolve_model, services_of
 from routes.docs import ERROR_RESPONSES, post_docs
 from routes.lean import LeanRoute, needs
-from routes.respond import json_response, respond_json, respond_stream
+from routes.respond import json_response, respond_json, respond_native, respond_stream
 from routes.stateful import owner_of, store_of
 from services.databricks.catalog import CHAT_TASK
+from services.databricks.surfaces import RESPONSES_DOOR
 from services.dialects.responses import RESPONSES, ResponsesStream, from_chat, to_chat
+from services.dialects.responses import native as native_responses
 from services.errors import InvalidRequestError
 from services.store import history
 from services.store.history import StoredObjectNotFoundError
@@ -45,12 +48,17 @@ async def create_response(request: Request) -> Response:
     # The stored history first: what follows (translation, or a native pass-through) gets a complete body.
     turn = await history.prepare(services.store, services.settings, owner_of(request), payload)
     model = await resolve_model(request, payload["model"], CHAT_TASK, OPENAI_MODELS_PATH)
+    save = partial(history.keep, services.store, services.settings, services.metrics, turn)
+    keeps = services.store is not None and (turn.store or turn.conversation_id is not None)
+    build = partial(native_responses.native_request, body=turn.body, endpoint=model.endpoint, keep=keeps)
+    reply = await respond_native(request, RESPONSES_DOOR, model, build, keep=save if keeps else None)
+    if reply is not None:
+        return reply
     call = to_chat(turn.body, model.family)
     turn.annotate(call.echo)
     if call.dropped_tools:
         record_of(request).note = "dropped hosted tools: " + ", ".join(call.dropped_tools)
     plan = chat_request(call.chat)
-    save = partial(history.keep, services.store, services.settings, services.metrics, turn)
     if plan.stream:
         normalizer = ChatStream(model.requested, include_usage=True, thinking_blocks=True)
         final = FinalResponse(ResponsesStream(call))

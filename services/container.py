@@ -10,6 +10,7 @@ import httpx
 from services.databricks.catalog import ModelCatalog
 from services.databricks.client import DatabricksClient
 from services.databricks.credentials import UpstreamCredentials
+from services.databricks.surfaces import Surfaces
 from services.limiter import ConcurrencyLimiter
 from services.metrics import Metrics
 from services.pipeline import Pipeline
@@ -31,6 +32,7 @@ class Services:
     started_at: float
     metrics: Metrics
     streams: StreamRegistry
+    surfaces: Surfaces  # which upstream surface serves a call, as far as the workspace has answered
     pipeline: Pipeline
     store: Store | None = None  # stored responses and conversations (None: PROXY_STORE_URL=off)
     purger: Purger | None = None

@@ -13,6 +13,8 @@ from services.container import Services
 from services.databricks.catalog import ModelCatalog
 from services.databricks.client import DatabricksClient, build_http_client
 from services.databricks.credentials import UpstreamCredentials, resolve_credentials
+from services.databricks.routing import UpstreamRouter
+from services.databricks.surfaces import Surfaces
 from services.limiter import ConcurrencyLimiter
 from services.logs import flush_logs, stop_logging
 from services.metrics import Metrics
@@ -86,6 +88,8 @@ async def start_services(
     client = DatabricksClient(http, credentials.host, settings, metrics, credentials.header)
     catalog = ModelCatalog(client, settings, on_listed=metrics.models.learn)
     limiter = ConcurrencyLimiter(settings.max_concurrency)
+    surfaces = Surfaces(settings)
+    router = UpstreamRouter(client, surfaces)
     return Services(
         settings=settings,
         http=http,
@@ -98,7 +102,8 @@ async def start_services(
         emulator=emulator,
         metrics=metrics,
         streams=streams,
-        pipeline=Pipeline(settings, client, catalog, limiter, metrics, streams),
+        surfaces=surfaces,
+        pipeline=Pipeline(settings, client, router, catalog, limiter, metrics, streams),
         store=store,
         purger=purger,
     )

@@ -24,20 +24,24 @@ from services.call import CLIENT_CLOSED, CallRecord
 from services.databricks.catalog import CHAT_TASK, COMPLETIONS_TASK, EMBEDDINGS_TASK, ModelCatalog, ResolvedModel
 from services.databricks.client import DatabricksClient, UpstreamAnswer
 from services.databricks.families import Family, family_of
+from services.databricks.routing import UpstreamRouter
 from services.dialects import Dialect, StreamTranslator
 from services.errors import (
     InvalidRequestError,
     ModelNotFoundError,
     ProxyError,
     RequestTooLargeError,
+    UpstreamInvalidResponseError,
     UpstreamTimeoutError,
 )
 from services.limiter import ConcurrencyLimiter
 from services.metrics import Metrics
+from services.native import NativeAnswer, NativeRequest, SseScan
+from services.native.relay import pass_through
 from services.relay import StreamNormalizer, relay
 from services.settings import Settings
 from services.shutdown import StreamRegistry
-from services.translate.requests import UpstreamRequest, add_attribution
+from services.translate.requests import UpstreamRequest, take_attribution
 
 T = TypeVar("T")
 _FALLBACK_STATUSES = frozenset({429, 503})
@@ -46,6 +50,13 @@ _TASK_ROUTES = {
     COMPLETIONS_TASK: ("a completions model", "POST /v1/completions with a prompt"),
     EMBEDDINGS_TASK: ("an embeddings model", "POST /v1/embeddings with an input"),
 }
+
+
+@dataclass(slots=True)
+class NativeStream:
+    media_type: str  # as Databricks sent it
+    events: AsyncIterator[bytes]
+    scan: SseScan  # what the relay read on the way
 
 
 @dataclass(slots=True)
@@ -62,6 +73,7 @@ class Pipeline:
         self,
         settings: Settings,
         client: DatabricksClient,
+        router: UpstreamRouter,
         catalog: ModelCatalog,
         limiter: ConcurrencyLimiter,
         metrics: Metrics,
@@ -69,6 +81,7 @@ class Pipeline:
     ) -> None:
         self.settings = settings
         self.client = client
+        self.router = router
         self.catalog = catalog
         self.limiter = limiter
         self.metrics = metrics
@@ -84,14 +97,14 @@ class Pipeline:
     ) -> dict[str, Any] | None:
         """The normalised answer (the chat pivot for chat), or None when the client went away."""
         record = call.record
-        content, started = self._start(record, model, plan)
+        content, attribution, started = self._start(record, model, plan)
         try:
             work = self._with_fallbacks(
                 call,
                 model,
                 plan,
                 content,
-                lambda endpoint, body: self.client.invoke(endpoint, body, call.authorization),
+                lambda endpoint, body: self.router.invoke(endpoint, model.task, body, call.authorization, attribution),
             )
             answer: UpstreamAnswer | None = await self._bounded(call, work)
         finally:
@@ -118,14 +131,16 @@ class Pipeline:
         """Open the upstream stream (failures until then are raised: the status is not committed yet) and
         return the relay of its events, framed in ``dialect``."""
         record = call.record
-        content, started = self._start(record, model, plan)
+        content, attribution, started = self._start(record, model, plan)
         try:
             upstream: httpx.Response = await self._with_fallbacks(
                 call,
                 model,
                 plan,
                 content,
-                lambda endpoint, body: self.client.open_stream(endpoint, body, call.authorization),
+                lambda endpoint, body: self.router.open_stream(
+                    endpoint, model.task, body, call.authorization, attribution
+                ),
             )
         except BaseException:
             self.limiter.release()
@@ -148,20 +163,106 @@ class Pipeline:
 
         return relay(upstream, normalizer, translator, dialect, self.streams, on_end)
 
-    def _start(self, record: CallRecord, model: ResolvedModel, plan: UpstreamRequest) -> tuple[bytes, float]:
-        """Attribute and serialise the body, then take a slot (the caller releases it)."""
+    def _start(self, record: CallRecord, model: ResolvedModel, plan: UpstreamRequest) -> tuple[bytes, bytes, float]:
+        """Serialise the body and its attribution, then take a slot (the caller releases it)."""
         record.endpoint = model.endpoint
         record.stream = plan.stream
+        attribution = b""
         if self.settings.send_usage_context:
-            add_attribution(plan.body, record.request_id, record.caller)
+            attribution = take_attribution(plan.body, record.request_id, record.caller)
         content = orjson.dumps(plan.body)
-        if len(content) > self.settings.max_body_bytes:  # what a door expands never exceeds what a client may send
+        self._check_size(len(content) + len(attribution) + 1, "Translated for Databricks")
+        self.limiter.acquire()
+        return content, attribution, time.perf_counter()
+
+    def _check_size(self, size: int, what: str) -> None:
+        if size > self.settings.max_body_bytes:  # what a door expands never exceeds what a client may send
             raise RequestTooLargeError(
-                f"Translated for Databricks, the request would be larger than the limit of "
-                f"{self.settings.max_body_bytes} bytes."
+                f"{what}, the request would be larger than the limit of {self.settings.max_body_bytes} bytes."
             )
+
+    # ---------------------------------------------------------------------------------------------- native
+
+    def _start_native(self, record: CallRecord, model: ResolvedModel, native: NativeRequest) -> tuple[bytes, float]:
+        record.endpoint = model.endpoint
+        record.stream = native.stream
+        record.note = f"{record.note}; native" if record.note else "native"
+        content = orjson.dumps(native.body)
+        self._check_size(len(content), "With its stored history")
         self.limiter.acquire()
         return content, time.perf_counter()
+
+    def _send_native(self, call: Call, model: ResolvedModel, native: NativeRequest, content: bytes) -> Any:
+        return self.router.native(
+            native.surface,
+            model.endpoint,
+            content,
+            call.authorization,
+            stream=native.stream,
+            headers=native.headers,
+            method=native.method,
+            query=native.query,
+        )
+
+    async def native_answer(self, call: Call, model: ResolvedModel, native: NativeRequest) -> NativeAnswer | None:
+        """The native answer as received, or None when the client went away; ``NotServedNatively`` when the
+        surface does not serve the endpoint (nothing was generated: the door translates instead)."""
+        record = call.record
+        content, started = self._start_native(record, model, native)
+
+        async def work() -> tuple[httpx.Response, bytes]:
+            response = await self._send_native(call, model, native, content)
+            return response, await self.client.read_raw(response)
+
+        try:
+            result = await self._bounded(call, work())
+        finally:
+            self.limiter.release()
+            record.upstream_latency = time.perf_counter() - started
+        if result is None:
+            return None
+        response, raw = result
+        record.upstream_request_id = response.headers.get("x-request-id")
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict):
+            raise UpstreamInvalidResponseError("Databricks answered with a body that is not a JSON object.")
+        record.usage = native.usage_of(data)
+        record.ttfb = time.perf_counter() - record.started
+        return NativeAnswer(raw, data)
+
+    async def native_stream(
+        self, call: Call, model: ResolvedModel, native: NativeRequest, dialect: Dialect
+    ) -> NativeStream:
+        """The native stream, relayed as received (``NotServedNatively`` as for ``native_answer``)."""
+        record = call.record
+        content, started = self._start_native(record, model, native)
+        try:
+            upstream: httpx.Response = await self._send_native(call, model, native, content)
+        except BaseException:
+            self.limiter.release()
+            record.upstream_latency = time.perf_counter() - started
+            raise
+        record.upstream_request_id = upstream.headers.get("x-request-id")
+        record.ttfb = time.perf_counter() - record.started
+        self.metrics.open_streams.inc()
+        scan = native.scan()
+
+        def on_end(error: ProxyError | None, completed: bool) -> None:
+            self.metrics.open_streams.dec()
+            self.limiter.release()
+            record.upstream_latency = time.perf_counter() - started
+            record.usage = scan.usage
+            if error is not None:
+                record.error_type = error.kind
+                record.error_message = error.message
+            elif not completed:
+                record.error_type = "client_closed"
+
+        media_type = upstream.headers.get("content-type", "text/event-stream")
+        return NativeStream(media_type, pass_through(upstream, scan, dialect, self.streams, on_end), scan)
 
     async def _with_fallbacks(
         self,

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     retry_after_cap_seconds: int = Field(default=60, ge=1)
     upstream_transport: Literal["aiohttp", "httpx"] = "aiohttp"
     fallbacks: Annotated[dict[str, list[str]], NoDecode] = Field(default_factory=dict)
+    # Upstream surfaces (services/databricks/surfaces.py): Unity Gateway's /ai-gateway paths, and the providers'
+    # own APIs for a door that speaks its model's dialect.
+    unity_gateway: Literal["auto", "on", "off"] = "auto"
+    native_surfaces: bool = True
+    surface_memory_seconds: float = Field(default=600.0, ge=0)
 
     # --- Inbound ---
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
@@ -107,6 +112,11 @@ class Settings(BaseSettings):
     )
 
     service_name: str = "databricks-openai-proxy"
+
+    @field_validator("unity_gateway", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod

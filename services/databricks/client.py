@@ -32,6 +32,8 @@ _ENDPOINT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 _USER_AGENT = "databricks-openai-proxy/0.1"
 _URL_CACHE_SIZE = 1024
 _ACCEPT_STREAM = "text/event-stream, application/json"
+# A 403 about the credential itself, as opposed to a gateway's budget, limit or guardrail.
+_CREDENTIAL_WORDS = re.compile(r"token|credential|authenticat|unauthori[sz]ed", re.IGNORECASE)
 
 
 def check_endpoint_name(name: str) -> str:
@@ -110,7 +112,7 @@ class DatabricksClient:
             if len(self._urls) >= _URL_CACHE_SIZE:
                 self._urls.clear()
             url = httpx.URL(f"{self.host}/serving-endpoints/{check_endpoint_name(endpoint)}/invocations")
-            self._urls[endpoint] = url
+            self._urls[endpoint] = url  # an endpoint name has no '/', a path always starts with one
         return url
 
     def _headers(self, authorization: str, accept: str) -> dict[str, str]:
@@ -121,20 +123,35 @@ class DatabricksClient:
             "User-Agent": _USER_AGENT,
         }
 
-    async def _send(self, endpoint: str, content: bytes, authorization: str, stream: bool) -> httpx.Response:
-        """The endpoint's answer when its status is good; any other status leaves as a ``ProxyError``."""
-        request = httpx.Request(
-            "POST",
-            self.invocation_url(endpoint),
-            content=content,
-            headers=self._headers(authorization, _ACCEPT_STREAM if stream else "application/json"),
-            extensions={"timeout": self._timeout},
-        )
+    def url(self, path: str) -> httpx.URL:
+        """``{host}{path}`` for a path of the proxy's own making (endpoint names checked before)."""
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            url = httpx.URL(f"{self.host}{path}")
+            self._urls[path] = url
+        return url
+
+    async def _send(
+        self,
+        url: httpx.URL,
+        content: bytes,
+        authorization: str,
+        stream: bool,
+        extra_headers: dict[str, str] | None = None,
+        gateway: bool = False,
+    ) -> httpx.Response:
+        """The answer when its status is good; any other status leaves as a ``ProxyError``."""
+        headers = self._headers(authorization, _ACCEPT_STREAM if stream else "application/json")
+        if extra_headers:
+            headers.update(extra_headers)
+        request = httpx.Request("POST", url, content=content, headers=headers, extensions={"timeout": self._timeout})
         response = await self._send_with_connect_retries(request)
         if response.status_code < 400:
             self._note_own(response.status_code, authorization)
             return response
-        raise self._refusal(response, await _read(response), authorization)
+        raise self._refusal(response, await _read(response), authorization, gateway)
 
     def _is_own(self, authorization: str) -> bool:
         return self.own_authorization is not None and authorization == self.own_authorization()
@@ -143,12 +160,15 @@ class DatabricksClient:
         if self._is_own(authorization):
             self.own_credential.record(status, refusal)
 
-    def _refusal(self, response: httpx.Response, body: bytes, authorization: str) -> ProxyError:
-        """Databricks' error as a proxy error; a 401/403 to the proxy's own credential is the proxy's fault."""
+    def _refusal(self, response: httpx.Response, body: bytes, authorization: str, gateway: bool = False) -> ProxyError:
+        """Databricks' error as a proxy error; a 401/403 to the proxy's own credential is the proxy's fault,
+        except Unity Gateway's 403 for a budget, a limit or a guardrail: that is the answer to the call."""
         status = response.status_code
         error = from_databricks(
             status, body, response.headers.get("retry-after"), self.settings.retry_after_cap_seconds
         )
+        if gateway and status == 403 and not _CREDENTIAL_WORDS.search(error.message):
+            return error
         self._note_own(status, authorization, f"HTTP {status}: {error.message.rstrip('.')}")
         if status in (401, 403) and self._is_own(authorization):
             return UpstreamCredentialError(
@@ -173,7 +193,24 @@ class DatabricksClient:
                 raise transport_error(exc) from exc
 
     async def invoke(self, endpoint: str, content: bytes, authorization: str) -> UpstreamAnswer:
-        response = await self._send(endpoint, content, authorization, stream=False)
+        response = await self._send(self.invocation_url(endpoint), content, authorization, stream=False)
+        return await self.read_answer(response)
+
+    async def post(
+        self,
+        path: str,
+        content: bytes,
+        authorization: str,
+        *,
+        stream: bool,
+        headers: dict[str, str] | None = None,
+        gateway: bool = False,
+    ) -> httpx.Response:
+        """POST to another surface (Unity Gateway, a native API); a good status or a ``ProxyError``. The caller
+        reads (``read_answer``, ``read_raw``) or relays the body."""
+        return await self._send(self.url(path), content, authorization, stream, headers, gateway)
+
+    async def read_answer(self, response: httpx.Response) -> UpstreamAnswer:
         raw = await _read(response)
         try:
             data = orjson.loads(raw)
@@ -185,7 +222,11 @@ class DatabricksClient:
 
     async def open_stream(self, endpoint: str, content: bytes, authorization: str) -> httpx.Response:
         """An upstream stream whose status is already known to be good; the caller must close it."""
-        return await self._send(endpoint, content, authorization, stream=True)
+        return await self._send(self.invocation_url(endpoint), content, authorization, stream=True)
+
+    @staticmethod
+    async def read_raw(response: httpx.Response) -> bytes:
+        return await _read(response)
 
     async def _get_json(self, path: str, authorization: str) -> dict[str, Any]:
         with transport_errors():

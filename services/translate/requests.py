@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from services.databricks.families import Family, Kind, effort_fields
 from services.errors import InvalidRequestError, UnsupportedParameterError
 from services.translate.content import INPUT_PART_TYPES, reasoning_part, redacted_reasoning_part, unsupported_part
@@ -264,15 +266,18 @@ def embedding_request(payload: dict[str, Any]) -> UpstreamRequest:
     return UpstreamRequest(body=body, encoding_format=payload.get("encoding_format") or "float")
 
 
-def add_attribution(body: dict[str, Any], request_id: str, caller: str | None) -> None:
+def take_attribution(body: dict[str, Any], request_id: str, caller: str | None) -> bytes:
     """Databricks records these in inference and usage tables, so usage can be traced to a caller.
 
-    Only the proxy's own attribution goes: ``client_request_id`` is the request id and ``usage_context`` holds
-    only ``end_user``, the caller the proxy identified, or is left out when it identified none. A client
-    cannot name someone else, nor write keys of its own into those tables.
+    Only the proxy's own attribution goes: the client's fields leave ``body``, and the returned members
+    (serialised, for ``surfaces.with_fields``) are ``client_request_id``, the request id, and ``usage_context``
+    holding only ``end_user``, the caller the proxy identified, or nothing when it identified none. A client cannot
+    name someone else, nor write keys of its own into those tables. They go only to invocations: Unity Gateway
+    attributes usage to the caller's identity itself.
     """
-    body["client_request_id"] = request_id
+    body.pop("client_request_id", None)
+    body.pop("usage_context", None)
+    fields: dict[str, Any] = {"client_request_id": request_id}
     if caller:
-        body["usage_context"] = {"end_user": caller}
-    else:
-        body.pop("usage_context", None)
+        fields["usage_context"] = {"end_user": caller}
+    return orjson.dumps(fields)[1:-1]

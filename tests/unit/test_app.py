@@ -33,6 +33,9 @@ LLAMA_ANSWER = {
 @asynccontextmanager
 async def proxy(base_url: str = "http://proxy", **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     settings.setdefault("store_url", "off")  # tests of stored responses name their own store
+    # The serving-endpoint invocations; the tests of Unity Gateway and the native surfaces name theirs.
+    settings.setdefault("unity_gateway", "off")
+    settings.setdefault("native_surfaces", False)
     app = create_app(
         Settings(databricks_host=HOST, log_level="WARNING", upstream_transport="httpx", **settings),
         credentials=UpstreamCredentials.static(HOST, TOKEN),

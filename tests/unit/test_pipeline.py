@@ -14,6 +14,8 @@ from services.call import CLIENT_CLOSED, CallRecord
 from services.databricks.catalog import CHAT_TASK, ModelCatalog, ResolvedModel
 from services.databricks.client import UpstreamAnswer
 from services.databricks.families import family_of
+from services.databricks.routing import UpstreamRouter
+from services.databricks.surfaces import Surfaces
 from services.dialects.openai import OPENAI, ChunkPassThrough
 from services.errors import InvalidRequestError, RateLimitError, UpstreamTimeoutError
 from services.limiter import ConcurrencyLimiter
@@ -77,11 +79,12 @@ class Upstream:
 
 
 def pipeline(upstream: Upstream, **settings: Any) -> tuple[Pipeline, ConcurrencyLimiter, Metrics]:
-    config = Settings(**settings)
+    config = Settings(**{"unity_gateway": "off", **settings})
     limiter = ConcurrencyLimiter(4)
     metrics = Metrics(by_caller=False)
     catalog = ModelCatalog(upstream, config)  # type: ignore[arg-type]
-    return Pipeline(config, upstream, catalog, limiter, metrics, StreamRegistry(1.0)), limiter, metrics  # type: ignore[arg-type]
+    router = UpstreamRouter(upstream, Surfaces(config))  # type: ignore[arg-type]
+    return Pipeline(config, upstream, router, catalog, limiter, metrics, StreamRegistry(1.0)), limiter, metrics  # type: ignore[arg-type]
 
 
 async def connected() -> dict[str, Any]:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import orjson
 import pytest
 
 from services.databricks.client import check_endpoint_name
+from services.databricks.surfaces import with_fields
 from services.dialects.openai import error_body
 from services.errors import InvalidRequestError, UnsupportedParameterError
 from services.translate.policy import CHAT, COMPLETIONS, EMBEDDINGS, Action
 from services.translate.requests import (
     UpstreamRequest,
-    add_attribution,
     chat_request,
     completion_request,
     embedding_request,
+    take_attribution,
     translate_messages,
 )
 
@@ -649,10 +651,16 @@ def test_embedding_dimensions_are_refused() -> None:
 # --- attribution ------------------------------------------------------------------------------------------------
 
 
-def test_add_attribution_with_a_caller() -> None:
+def _attributed(body: dict[str, Any], request_id: str, caller: str | None) -> dict[str, Any]:
+    """The body as invocations get it: the members ``take_attribution`` gives, added after the body's own."""
+    fields = take_attribution(body, request_id, caller)
+    merged: dict[str, Any] = orjson.loads(with_fields(orjson.dumps(body), last=fields))
+    return merged
+
+
+def test_attribution_with_a_caller() -> None:
     body: dict[str, Any] = {"messages": [USER_HI]}
-    add_attribution(body, "req-123", "alice@example.com")
-    assert body == {
+    assert _attributed(body, "req-123", "alice@example.com") == {
         "messages": [USER_HI],
         "client_request_id": "req-123",
         "usage_context": {"end_user": "alice@example.com"},
@@ -661,18 +669,20 @@ def test_add_attribution_with_a_caller() -> None:
 
 def test_only_the_proxys_attribution_goes_upstream() -> None:
     body: dict[str, Any] = {"client_request_id": "mine", "usage_context": {"project": "p1", "end_user": "bob"}}
-    add_attribution(body, "req-123", "alice")
-    assert body == {"client_request_id": "req-123", "usage_context": {"end_user": "alice"}}
+    assert _attributed(body, "req-123", "alice") == {
+        "client_request_id": "req-123",
+        "usage_context": {"end_user": "alice"},
+    }
+    assert body == {}
 
 
 def test_without_a_caller_no_usage_context_goes_upstream() -> None:
     for context in ({"end_user": "bob", "project": "p1"}, {"end_user": "bob"}, "junk"):
-        body: dict[str, Any] = {"usage_context": context}
-        add_attribution(body, "req-9", None)
-        assert body == {"client_request_id": "req-9"}
-    other: dict[str, Any] = {"usage_context": "junk"}
-    add_attribution(other, "req-9", "bob")
-    assert other == {"usage_context": {"end_user": "bob"}, "client_request_id": "req-9"}
+        assert _attributed({"usage_context": context}, "req-9", None) == {"client_request_id": "req-9"}
+    assert _attributed({"usage_context": "junk"}, "req-9", "bob") == {
+        "usage_context": {"end_user": "bob"},
+        "client_request_id": "req-9",
+    }
 
 
 # --- endpoint names ---------------------------------------------------------------------------------------------

@@ -1,0 +1,123 @@
+"""Each call to the surface that serves it (``surfaces.py``): Unity Gateway first where the workspace has it,
+the serving-endpoint paths otherwise; a native API where the pair has one, ``NotServedNatively`` where it does
+not. What Databricks answered is remembered, so a workspace without a surface costs one 404, not one per call.
+
+A 404 generated nothing, so the same call goes on to the next surface at once; anything else (a 403 or 429 from
+the gateway above all) is the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import httpx
+
+from services.databricks.catalog import CHAT_TASK, EMBEDDINGS_TASK
+from services.databricks.client import DatabricksClient, UpstreamAnswer, check_endpoint_name
+from services.databricks.surfaces import (
+    GATEWAY_CHAT,
+    GATEWAY_EMBEDDINGS,
+    NativeSurface,
+    Surfaces,
+    model_field,
+    not_served_natively,
+    with_fields,
+)
+from services.errors import ProxyError
+
+T = TypeVar("T")
+_GATEWAY_PATHS = {CHAT_TASK: GATEWAY_CHAT, EMBEDDINGS_TASK: GATEWAY_EMBEDDINGS}
+
+
+class NotServedNatively(Exception):
+    """The native surface does not serve this endpoint here (remembered): translate the call instead."""
+
+
+class UpstreamRouter:
+    def __init__(self, client: DatabricksClient, surfaces: Surfaces) -> None:
+        self.client = client
+        self.surfaces = surfaces
+
+    async def invoke(
+        self, endpoint: str, task: str, content: bytes, authorization: str, attribution: bytes = b""
+    ) -> UpstreamAnswer:
+        """``attribution``: Databricks' invocation fields naming the call (``client_request_id``,
+        ``usage_context``), serialised; the gateway attributes usage to the caller's identity itself."""
+        path = self._gateway_path(endpoint, task)
+        if path is not None:
+            gateway_content = _for_gateway(content, endpoint)
+
+            async def through_gateway() -> UpstreamAnswer:
+                response = await self.client.post(path, gateway_content, authorization, stream=False, gateway=True)
+                return await self.client.read_answer(response)
+
+            answer = await self._gateway_first(endpoint, through_gateway)
+            if answer is not None:
+                return answer
+        return await self.client.invoke(endpoint, with_fields(content, last=attribution), authorization)
+
+    async def open_stream(
+        self, endpoint: str, task: str, content: bytes, authorization: str, attribution: bytes = b""
+    ) -> httpx.Response:
+        path = self._gateway_path(endpoint, task)
+        if path is not None:
+            gateway_content = _for_gateway(content, endpoint)
+            response = await self._gateway_first(
+                endpoint,
+                lambda: self.client.post(path, gateway_content, authorization, stream=True, gateway=True),
+            )
+            if response is not None:
+                return response
+        return await self.client.open_stream(endpoint, with_fields(content, last=attribution), authorization)
+
+    async def native(
+        self,
+        surface: NativeSurface,
+        endpoint: str,
+        content: bytes,
+        authorization: str,
+        *,
+        stream: bool,
+        headers: dict[str, str],
+        method: str = "",
+        query: str = "",
+    ) -> httpx.Response:
+        """The native surface's answer (good status; the caller reads or relays it), or ``NotServedNatively``."""
+        check_endpoint_name(endpoint)
+
+        def send(gateway: bool) -> Awaitable[httpx.Response]:
+            path = surface.path(gateway, endpoint, method) + query
+            return self.client.post(path, content, authorization, stream=stream, headers=headers, gateway=gateway)
+
+        try:
+            if self.surfaces.gateway_for(endpoint):
+                response = await self._gateway_first(endpoint, lambda: send(True))
+                if response is not None:
+                    return response
+            return await send(False)
+        except ProxyError as exc:
+            if not not_served_natively(exc):
+                raise
+            self.surfaces.native_refused(surface.door, endpoint, exc)
+            raise NotServedNatively from None
+
+    def _gateway_path(self, endpoint: str, task: str) -> str | None:
+        path = _GATEWAY_PATHS.get(task)
+        return path if path is not None and self.surfaces.gateway_for(endpoint) else None
+
+    async def _gateway_first(self, endpoint: str, send: Callable[[], Awaitable[T]]) -> T | None:
+        """The gateway's answer, or None when its 404 says to use the serving-endpoint paths (in ``auto``)."""
+        try:
+            result = await send()
+        except ProxyError as exc:
+            if exc.status != 404 or not self.surfaces.may_bypass():
+                raise
+            self.surfaces.gateway_missing(endpoint, exc)
+            return None
+        self.surfaces.gateway_answered()
+        return result
+
+
+def _for_gateway(content: bytes, endpoint: str) -> bytes:
+    return with_fields(content, first=model_field(check_endpoint_name(endpoint)))
