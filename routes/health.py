@@ -22,8 +22,10 @@ _probe_lock = asyncio.Lock()
 @needs(key=False, label="/health")
 async def health(request: Request) -> Response:
     # Open to anyone: only what a liveness probe needs, and whether the built-in emulator answers. The
-    # workspace and the auth type are in the start-up log line.
-    return json_response({"status": "ok", "upstream": services_of(request).upstream})
+    # workspace and the auth type are in the start-up log line. ``surfaces``: Unity Gateway and the native APIs,
+    # as far as the workspace has answered.
+    services = services_of(request)
+    return json_response({"status": "ok", "upstream": services.upstream, "surfaces": services.surfaces.describe()})
 
 
 @router.get("/ready", summary="Readiness: Databricks accepted the proxy's own credential")

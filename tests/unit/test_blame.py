@@ -95,7 +95,14 @@ async def test_databricks_refusing_the_callers_own_token_stays_the_callers_401()
 async def test_health_tells_a_probe_only_what_it_needs() -> None:
     async with proxy() as client:
         response = await client.get("/health")
-    assert response.json() == {"status": "ok", "upstream": "databricks"}
+    assert response.json() == {
+        "status": "ok",
+        "upstream": "databricks",
+        "surfaces": {
+            "unity_gateway": "off (PROXY_UNITY_GATEWAY=off)",
+            "native": {door: "off (PROXY_NATIVE_SURFACES=false)" for door in ("anthropic", "responses", "gemini")},
+        },
+    }
     assert HOST not in response.text
 
 

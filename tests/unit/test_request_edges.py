@@ -129,7 +129,7 @@ async def test_the_other_routes_ignore_a_trailing_slash_too() -> None:
     assert completions.status_code == 200 and completions.json()["choices"][0]["text"] == "Hi"
     assert models.status_code == 200 and [m["id"] for m in models.json()["data"]] == [LLAMA]
     assert anthropic_models.status_code == 200 and [m["id"] for m in anthropic_models.json()["data"]] == [LLAMA]
-    assert (health.status_code, health.json()) == (200, {"status": "ok", "upstream": "databricks"})
+    assert health.status_code == 200 and health.json()["status"] == "ok"
 
 
 @pytest.mark.anyio
