@@ -99,8 +99,9 @@ def _app_env(app_config: dict[str, Any], bundle: dict[str, Any], target: str) ->
 def test_bundle_declares_the_app(bundle: dict[str, Any]) -> None:
     app = _app(bundle)
     assert app["source_code_path"] == ".", "app.yaml and requirements.txt must be at the root of the uploaded code"
-    # What both upstream calls accept (Databricks REST API reference: invocations and the endpoint list).
-    assert app.get("user_api_scopes") == ["model-serving"]
+    # What both serving-endpoint calls accept (Databricks REST API reference: invocations and the endpoint list),
+    # and Unity Gateway's paths.
+    assert app.get("user_api_scopes") == ["model-serving", "ai-gateway"]
     assert bundle["targets"][_default_target(bundle)]["mode"] == "development"
     assert bundle["targets"]["prod"]["mode"] == "production"
     # Production mode refuses to deploy unless the deployment's root path is pinned.
