@@ -31,6 +31,7 @@ from routes.pages.snippets import (
     snippets,
 )
 from routes.pages.storage import storage_text
+from routes.pages.surfaces import surfaces_text
 from services.container import Services
 from services.databricks.catalog import CHAT_TASK, COMPLETIONS_TASK, EMBEDDINGS_TASK
 from services.errors import ProxyError
@@ -186,6 +187,7 @@ async def front_page(request: Request) -> Response:
         upstream=escape(upstream),
         upstream_class=upstream_class,
         storage=escape(storage_text(settings, services.store is not None)),
+        surfaces=escape(surfaces_text(services.surfaces)),
         door_rows=_door_rows(doors(url)),
         auth_hint=escape(auth_hint),
         models_note=escape(models_note),
