@@ -44,6 +44,7 @@ from bench.gemini import phase_gemini
 from bench.latency import phase_latency
 from bench.memory import phase_memory
 from bench.messages import phase_messages
+from bench.native import phase_native
 from bench.procs import install_termination_handlers
 from bench.pyspy import phase_profile
 from bench.responses import phase_responses
@@ -58,6 +59,7 @@ PHASES: list[tuple[str, Phase]] = [
     ("throughput", phase_throughput),
     ("streaming", phase_streaming),
     ("messages", phase_messages),
+    ("native", phase_native),
     ("responses", phase_responses),
     ("gemini", phase_gemini),
     ("stored", phase_stored),

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 MESSAGES_PATHS = {"ours": "/anthropic/v1/messages", "ours-bare": "/anthropic/v1/messages", "litellm": "/v1/messages"}
 
 
-def messages_body(max_tokens: int, stream: bool = False) -> bytes:
+def messages_body(max_tokens: int, stream: bool = False, model: str = CHAT_MODEL) -> bytes:
     body: dict[str, Any] = {
-        "model": CHAT_MODEL,
+        "model": model,
         "max_tokens": max_tokens,
         "system": "You are a helpful assistant.",
         "messages": [{"role": "user", "content": "Say hello in one short sentence."}],

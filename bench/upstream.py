@@ -47,6 +47,7 @@ _FAULT_RE = re.compile(r"^fault-status-(\d{3})")
 _DELAY_RE = re.compile(r"delay-(\d+(?:\.\d+)?)")
 _INVOCATIONS_RE = re.compile(r"^/serving-endpoints/([^/]+)/invocations$")
 _OPENAI_ROUTES = {
+    "/serving-endpoints/anthropic/v1/messages": "messages",  # Databricks' native Anthropic Messages API
     "/serving-endpoints/chat/completions": "chat",
     "/serving-endpoints/embeddings": "embeddings",
     "/serving-endpoints/completions": "completions",
@@ -121,6 +122,7 @@ class Responses:
 
     def __init__(self) -> None:
         self._chat: dict[str, bytes] = {}
+        self._message: dict[str, bytes] = {}
         self._completion: dict[str, bytes] = {}
         self._embedding: dict[str, bytes] = {}
         self._stream: dict[tuple[str, str], StreamParts] = {}
@@ -152,6 +154,25 @@ class Responses:
                 }
             )
             self._chat[model] = body
+        return body
+
+    def message(self, model: str) -> bytes:
+        body = self._message.get(model)
+        if body is None:
+            self._bounded(self._message)
+            body = orjson.dumps(
+                {
+                    "id": "msg_bdrk_01AbCdEfGhIjKlMnOpQrStUv",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": [{"type": "text", "text": CHAT_CONTENT}],
+                    "stop_reason": "end_turn",
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 12, "output_tokens": 16},
+                }
+            )
+            self._message[model] = body
         return body
 
     def completion(self, model: str) -> bytes:
@@ -224,6 +245,49 @@ class Responses:
                 first = cchunk(STREAM_PIECES[0], None)
                 middles = tuple(cchunk(piece, None) for piece in STREAM_PIECES)
                 last = cchunk("end", "length")
+            if kind == "messages":  # Anthropic's events, as Databricks' native Messages API streams them
+
+                def event(name: str, data: dict[str, Any]) -> bytes:
+                    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+                def delta(text: str) -> bytes:
+                    return event(
+                        "content_block_delta",
+                        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}},
+                    )
+
+                start = {
+                    "type": "message_start",
+                    "message": {
+                        "id": "msg_bdrk_01AbCdEfGhIjKlMnOpQrStUv",
+                        "type": "message",
+                        "role": "assistant",
+                        "model": model,
+                        "content": [],
+                        "stop_reason": None,
+                        "stop_sequence": None,
+                        "usage": {"input_tokens": 12, "output_tokens": 1},
+                    },
+                }
+                block = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+                first = event("message_start", start) + event("content_block_start", block) + delta(STREAM_PIECES[0])
+                middles = tuple(delta(piece) for piece in STREAM_PIECES)
+                last = (
+                    delta("end")
+                    + event("content_block_stop", {"type": "content_block_stop", "index": 0})
+                    + event(
+                        "message_delta",
+                        {
+                            "type": "message_delta",
+                            "delta": {"stop_reason": "max_tokens", "stop_sequence": None},
+                            "usage": {"output_tokens": 100},
+                        },
+                    )
+                    + event("message_stop", {"type": "message_stop"})
+                )
+                parts = (_chunk(first), tuple(_chunk(m) for m in middles), _chunk(last) + b"0\r\n\r\n")
+                self._stream[key] = parts
+                return parts
             parts = (
                 _chunk(first),
                 tuple(_chunk(m) for m in middles),
@@ -269,7 +333,7 @@ class Config:
         self.slow_chunk_delay_s = slow_chunk_delay_s
         self.responses = Responses()
         self.stats = Stats()
-        self.endpoint_names = ["bench-chat", "bench-slow", "bench-embed"]
+        self.endpoint_names = ["bench-chat", "bench-slow", "bench-embed", "bench-claude"]
 
     def delay_for(self, model: str) -> float:
         m = _DELAY_RE.search(model)
@@ -445,7 +509,7 @@ class UpstreamProtocol(asyncio.Protocol):
             if path == "/_bench/stats":
                 return 200, cfg.stats.as_json()
             if not path.startswith("/api/2.0/serving-endpoints"):
-                return 404, _error_body(404, f"no route {path}")
+                return 404, _no_route(path)
             if not self._authorized(auth):
                 return 401, _error_body(401, "invalid access token")
             cfg.stats.count_route("list-endpoints")
@@ -457,7 +521,7 @@ class UpstreamProtocol(asyncio.Protocol):
         m = _INVOCATIONS_RE.match(path)
         route_kind = _OPENAI_ROUTES.get(path)
         if m is None and route_kind is None:
-            return 404, _error_body(404, f"no route {path}")
+            return 404, _no_route(path)
         if not self._authorized(auth):
             return 401, _error_body(401, "invalid access token")
         cfg.stats.count_route("invocations" if m is not None else path)
@@ -473,6 +537,8 @@ class UpstreamProtocol(asyncio.Protocol):
             status = int(fault.group(1))
             return status, _error_body(status, f"injected fault for endpoint {model}")
         kind = route_kind or ("chat" if "messages" in req else "embeddings" if "input" in req else "completions")
+        if kind == "messages" and req.get("stream") is not True:
+            return 200, cfg.responses.message(model)
         if kind != "embeddings" and req.get("stream") is True:
             self._start_stream(model, kind, req, keep_alive)
             return None
@@ -500,6 +566,11 @@ class UpstreamProtocol(asyncio.Protocol):
         self.config.stats.streams_active += 1
         t.write(_head(200, b"text/event-stream", None, not keep_alive))
         stream.start(self.loop)
+
+
+def _no_route(path: str) -> bytes:
+    """What Databricks answers for a path it does not serve (a workspace without Unity Gateway, say)."""
+    return orjson.dumps({"error_code": "ENDPOINT_NOT_FOUND", "message": f"No API found for 'POST {path}'"})
 
 
 def _error_body(status: int, message: str) -> bytes:
