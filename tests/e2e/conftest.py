@@ -19,7 +19,10 @@ ALIASES = "sonnet=databricks-claude-sonnet-4-5,claude-opus=databricks-claude-opu
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
-    emu = Emulator("--token", E2E_TOKEN)
+    """A workspace that serves only the serving-endpoint invocations (no Unity Gateway, no native APIs): every
+    door translates, and the proxy learns that from Databricks' 404s. ``test_native_surfaces.py`` has a workspace
+    with both."""
+    emu = Emulator("--token", E2E_TOKEN, "--no-unity-gateway", "--no-native")
     yield emu
     emu.stop()
 
