@@ -9,9 +9,9 @@ from fastapi import FastAPI
 
 from routes import anthropic, chat, completions, conversations, embeddings, gemini, health, models, responses
 from routes import metrics as metrics_routes
-from routes.docs import install_openapi
 from routes.errors import register_error_handlers
 from routes.middleware import ApiKeys, RequestContextMiddleware, RouteTable
+from routes.openapi import install_openapi
 from routes.pages import ROUTERS as PAGE_ROUTERS
 from services.databricks.credentials import CredentialError, UpstreamCredentials
 from services.dialects import DialectMap

@@ -22,10 +22,10 @@ from models.anthropic import (
     MessageStreamEvent,
     TokenCount,
 )
+from routes.delivery import json_response, respond_json, respond_native, respond_stream
 from routes.deps import read_payload, record_of, resolve_model, services_of, upstream_authorization
-from routes.docs import error_responses, post_docs, stream_or_json
 from routes.lean import LeanRoute, needs
-from routes.respond import json_response, respond_json, respond_native, respond_stream
+from routes.openapi import error_responses, post_docs, stream_or_json
 from services.databricks.catalog import CHAT_TASK, ResolvedModel
 from services.databricks.surfaces import ANTHROPIC_DOOR
 from services.dialects.anthropic import answers, native
@@ -35,9 +35,9 @@ from services.dialects.anthropic.requests import to_chat
 from services.dialects.anthropic.stream import MessageStream
 from services.dialects.anthropic.tokens import estimate_input_tokens
 from services.errors import InvalidRequestError, NotFoundError
-from services.translate import answers as chat_answers
-from services.translate.chunks import ChatStream
-from services.translate.requests import chat_request
+from services.pivot import answers as chat_answers
+from services.pivot.chunks import ChatStream
+from services.pivot.requests import chat_request
 
 router = APIRouter(tags=["Anthropic"], route_class=LeanRoute)
 

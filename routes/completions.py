@@ -6,14 +6,14 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.openai import Completion, CompletionRequest
+from routes.delivery import respond_openai
 from routes.deps import OPENAI_MODELS_PATH, read_payload, resolve_model
-from routes.docs import post_docs
 from routes.lean import LeanRoute, needs
-from routes.respond import respond_openai
+from routes.openapi import post_docs
 from services.databricks.catalog import COMPLETIONS_TASK
-from services.translate import answers
-from services.translate.chunks import CompletionStream
-from services.translate.requests import completion_request
+from services.pivot import answers
+from services.pivot.chunks import CompletionStream
+from services.pivot.requests import completion_request
 
 router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 

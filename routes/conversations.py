@@ -15,10 +15,10 @@ from models.conversations import (
     DeletedConversation,
     ItemList,
 )
+from routes.delivery import json_response
 from routes.deps import read_payload, services_of
-from routes.docs import ERROR_RESPONSES
 from routes.lean import LeanRoute, needs
-from routes.respond import json_response
+from routes.openapi import ERROR_RESPONSES
 from routes.stateful import owner_of, store_of
 from services.store.base import ItemPage, StoredConversation
 from services.store.history import StoredObjectNotFoundError, expires_at

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.openai import EmbeddingList, EmbeddingRequest
+from routes.delivery import respond_json
 from routes.deps import OPENAI_MODELS_PATH, read_payload, resolve_model
-from routes.docs import post_docs
 from routes.lean import LeanRoute, needs
-from routes.respond import respond_json
+from routes.openapi import post_docs
 from services.databricks.catalog import EMBEDDINGS_TASK
-from services.translate import answers
-from services.translate.requests import embedding_request
+from services.pivot import answers
+from services.pivot.requests import embedding_request
 
 router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 

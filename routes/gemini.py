@@ -23,10 +23,10 @@ from models.gemini import (
     GenerateContentResponse,
     ListModelsResponse,
 )
+from routes.delivery import STREAM_HEADERS, json_response, respond_json, respond_native, respond_stream
 from routes.deps import read_payload, record_of, resolve_model, services_of, upstream_authorization
-from routes.docs import error_responses, post_docs, stream_or_json
 from routes.lean import LeanRoute, needs
-from routes.respond import STREAM_HEADERS, json_response, respond_json, respond_native, respond_stream
+from routes.openapi import error_responses, post_docs, stream_or_json
 from services.databricks.catalog import CHAT_TASK, ResolvedModel
 from services.databricks.surfaces import GEMINI_DOOR
 from services.dialects import Dialect
@@ -40,9 +40,9 @@ from services.dialects.gemini.stream import ContentStream
 from services.dialects.gemini.tokens import estimate_tokens
 from services.errors import NotFoundError
 from services.pipeline import Call
-from services.translate import answers as chat_answers
-from services.translate.chunks import ChatStream
-from services.translate.requests import chat_request
+from services.pivot import answers as chat_answers
+from services.pivot.chunks import ChatStream
+from services.pivot.requests import chat_request
 
 router = APIRouter(tags=["Gemini"], route_class=LeanRoute)
 

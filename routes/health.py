@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from routes.delivery import json_response
 from routes.deps import services_of
 from routes.errors import error_response
 from routes.lean import LeanRoute, needs
-from routes.respond import json_response
 from services.errors import APIError, ProxyError
 
 router = APIRouter(tags=["Health"], route_class=LeanRoute)

@@ -4,10 +4,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from models.openai import Model, ModelList
+from routes.delivery import json_response
 from routes.deps import OPENAI_MODELS_PATH, services_of, upstream_authorization
-from routes.docs import ERROR_RESPONSES
 from routes.lean import LeanRoute, needs
-from routes.respond import json_response
+from routes.openapi import ERROR_RESPONSES
 
 router = APIRouter(tags=["OpenAI"], route_class=LeanRoute)
 

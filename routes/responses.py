@@ -13,23 +13,23 @@ from starlette.responses import Response
 
 from models.responses import Response as ResponseObject
 from models.responses import ResponseCreateRequest, ResponseEvent
+from routes.delivery import json_response, respond_json, respond_native, respond_stream
 from routes.deps import OPENAI_MODELS_PATH, read_payload, record_of, resolve_model, services_of
-from routes.docs import ERROR_RESPONSES, post_docs
 from routes.lean import LeanRoute, needs
-from routes.respond import json_response, respond_json, respond_native, respond_stream
+from routes.openapi import ERROR_RESPONSES, post_docs
 from routes.stateful import owner_of, store_of
 from services.databricks.catalog import CHAT_TASK
 from services.databricks.surfaces import RESPONSES_DOOR
 from services.dialects.responses import RESPONSES, ResponsesStream, from_chat, to_chat
 from services.dialects.responses import native as native_responses
 from services.errors import InvalidRequestError
+from services.pivot import answers
+from services.pivot.chunks import ChatStream
+from services.pivot.requests import chat_request
 from services.store import history
 from services.store.history import StoredObjectNotFoundError
 from services.store.pages import list_object, page_of, page_query
 from services.store.streaming import FinalResponse, kept
-from services.translate import answers
-from services.translate.chunks import ChatStream
-from services.translate.requests import chat_request
 
 router = APIRouter(tags=["OpenAI Responses"], route_class=LeanRoute)
 

@@ -38,10 +38,10 @@ from services.limiter import ConcurrencyLimiter
 from services.metrics import Metrics
 from services.native import NativeAnswer, NativeRequest, SseScan
 from services.native.relay import pass_through
+from services.pivot.requests import UpstreamRequest, take_attribution
 from services.relay import StreamNormalizer, relay
 from services.settings import Settings
 from services.shutdown import StreamRegistry
-from services.translate.requests import UpstreamRequest, take_attribution
 
 T = TypeVar("T")
 _FALLBACK_STATUSES = frozenset({429, 503})

@@ -24,7 +24,7 @@ _MAX_EVENTS_PER_WRITE = 32
 
 
 class StreamNormalizer(Protocol):
-    """Databricks chunks -> chat pivot chunks (``services/translate/chunks.py``)."""
+    """Databricks chunks -> chat pivot chunks (``services/pivot/chunks.py``)."""
 
     usage: dict[str, Any] | None
 

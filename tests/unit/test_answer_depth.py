@@ -9,7 +9,7 @@ import orjson
 import pytest
 import respx
 
-from routes.respond import json_response
+from routes.delivery import json_response
 from services.answer_depth import MAX_ANSWER_DEPTH, deeper_than
 from services.errors import UpstreamInvalidResponseError
 from tests.unit.test_app import HOST, proxy

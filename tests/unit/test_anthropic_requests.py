@@ -10,7 +10,7 @@ from models.anthropic import MessagesRequest
 from services.databricks.families import Kind, family_of
 from services.dialects.anthropic.requests import to_chat
 from services.errors import InvalidRequestError
-from services.translate.requests import chat_request
+from services.pivot.requests import chat_request
 
 CLAUDE_37 = "databricks-claude-3-7-sonnet"
 CLAUDE_46 = "databricks-claude-opus-4-6"

@@ -9,7 +9,7 @@ import orjson
 
 from services.dialects.anthropic.stream import MessageStream
 from services.errors import UpstreamStreamError, UpstreamTimeoutError
-from services.translate.chunks import ChatStream
+from services.pivot.chunks import ChatStream
 
 MODEL = "claude-sonnet-4-5"
 

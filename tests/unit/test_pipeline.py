@@ -21,11 +21,11 @@ from services.errors import InvalidRequestError, RateLimitError, UpstreamTimeout
 from services.limiter import ConcurrencyLimiter
 from services.metrics import Metrics
 from services.pipeline import Call, Pipeline
+from services.pivot.answers import chat_completion
+from services.pivot.chunks import ChatStream
+from services.pivot.requests import chat_request
 from services.settings import Settings
 from services.shutdown import StreamRegistry
-from services.translate.answers import chat_completion
-from services.translate.chunks import ChatStream
-from services.translate.requests import chat_request
 
 ANSWER = {
     "id": "chatcmpl_1",

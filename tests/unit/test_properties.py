@@ -17,8 +17,8 @@ from openai.types import Completion, CompletionUsage, CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from services.errors import UpstreamStreamError
-from services.translate.answers import chat_completion, completion, embeddings
-from services.translate.chunks import ChatStream, CompletionStream, error_in_chunk
+from services.pivot.answers import chat_completion, completion, embeddings
+from services.pivot.chunks import ChatStream, CompletionStream, error_in_chunk
 
 SETTINGS = settings(max_examples=200, deadline=None, database=None)
 REQUESTED = "databricks-requested"

@@ -14,9 +14,9 @@ from services.dialects import Dialect
 from services.dialects.framing import named_event
 from services.dialects.openai import OPENAI, ChunkPassThrough
 from services.errors import ProxyError, ShuttingDownError, UpstreamConnectionError, UpstreamStreamError
+from services.pivot.chunks import ChatStream
 from services.relay import relay
 from services.shutdown import StreamRegistry
-from services.translate.chunks import ChatStream
 
 
 class Upstream(httpx.AsyncByteStream):

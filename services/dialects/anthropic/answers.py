@@ -13,8 +13,8 @@ import uuid
 from typing import Any
 
 from services.caching.usage import cache_counts, token_count
-from services.translate import content as pivot_content
-from services.translate.fields import arguments_object
+from services.pivot import content as pivot_content
+from services.pivot.fields import arguments_object
 
 STOP_REASONS = {
     "stop": "end_turn",

@@ -30,7 +30,7 @@ import orjson
 from services.databricks.families import Family, Kind
 from services.dialects.anthropic.thinking import reasoning_fields, wants_thinking
 from services.errors import InvalidRequestError
-from services.translate.content import redacted_thinking, thinking
+from services.pivot.content import redacted_thinking, thinking
 
 EMPTY_TOOL_RESULT = "(no output)"
 UNSENT_TOOL_RESULT = "(the tool's output could not be passed on: {})"

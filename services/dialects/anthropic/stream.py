@@ -18,7 +18,7 @@ from typing import Any
 from services.dialects.anthropic.answers import message_id, stop_reason, usage
 from services.dialects.anthropic.errors import error_body
 from services.errors import ProxyError
-from services.translate.content import redacted_thinking, thinking
+from services.pivot.content import redacted_thinking, thinking
 
 _TEXT, _THINKING, _TOOL = "text", "thinking", "tool_use"
 

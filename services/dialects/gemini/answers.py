@@ -16,7 +16,7 @@ from typing import Any
 
 from services.caching.usage import cache_counts, token_count
 from services.dialects.gemini import signatures
-from services.translate.fields import arguments_object
+from services.pivot.fields import arguments_object
 
 FINISH_REASONS = {
     "stop": "STOP",

@@ -21,7 +21,7 @@ class ToolName:
 
 
 @dataclass(slots=True)
-class ResponsesCall:
+class ChatTranslation:
     """A Responses request translated: the chat pivot request and what rendering the answer needs."""
 
     chat: dict[str, Any]
@@ -47,7 +47,7 @@ class Ids:
 
 
 def response_object(
-    call: ResponsesCall,
+    call: ChatTranslation,
     response_id: str,
     created_at: int,
     model: str,

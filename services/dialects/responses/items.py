@@ -8,7 +8,7 @@ import orjson
 
 from services.dialects.responses import reasoning
 from services.dialects.responses.common import ToolName
-from services.translate.content import thinking
+from services.pivot.content import thinking
 
 
 def text_part(text: str) -> dict[str, Any]:

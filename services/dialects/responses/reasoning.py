@@ -18,7 +18,7 @@ import orjson
 
 from models.limits import MAX_CONTENT_PARTS
 from services.errors import InvalidRequestError
-from services.translate.content import thinking_block_of
+from services.pivot.content import thinking_block_of
 
 PREFIX = "dbxr1."
 

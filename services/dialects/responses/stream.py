@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.dialects.responses.common import (
+    ChatTranslation,
     Ids,
-    ResponsesCall,
     failure_of,
     response_object,
     status_of,
@@ -21,7 +21,7 @@ from services.dialects.responses.common import (
 )
 from services.dialects.responses.items import message_item, reasoning_item, target_of, text_part, tool_item
 from services.errors import ProxyError
-from services.translate.content import redacted_thinking, thinking
+from services.pivot.content import redacted_thinking, thinking
 
 _MESSAGE, _REASONING, _TOOL = 0, 1, 2
 
@@ -43,7 +43,7 @@ class _Item:
 
 
 class ResponsesStream:
-    def __init__(self, call: ResponsesCall, ids: Ids | None = None) -> None:
+    def __init__(self, call: ChatTranslation, ids: Ids | None = None) -> None:
         self.call = call
         self.ids = ids or Ids()
         self.seq = 0

@@ -9,10 +9,10 @@ import orjson
 
 from services.databricks.families import Family, Kind, effort_fields
 from services.errors import InvalidRequestError, UnsupportedParameterError
-from services.translate.content import INPUT_PART_TYPES, reasoning_part, redacted_reasoning_part, unsupported_part
-from services.translate.fields import tool_function
-from services.translate.policy import CHAT, COMPLETIONS, EMBEDDINGS, MESSAGE_KEYS, Action, Rule
-from services.translate.tools import allowed_tools_choice
+from services.pivot.content import INPUT_PART_TYPES, reasoning_part, redacted_reasoning_part, unsupported_part
+from services.pivot.fields import tool_function
+from services.pivot.policy import CHAT, COMPLETIONS, EMBEDDINGS, MESSAGE_KEYS, Action, Rule
+from services.pivot.tools import allowed_tools_choice
 
 _EMPTY_SCHEMA = {"type": "object", "properties": {}}
 

@@ -17,7 +17,7 @@ from openai.types.chat import ChatCompletionChunk
 from services.databricks.sse import sse_payloads
 from services.dialects.openai import error_body
 from services.errors import UpstreamStreamError
-from services.translate.chunks import ChatStream, CompletionStream, error_in_chunk
+from services.pivot.chunks import ChatStream, CompletionStream, error_in_chunk
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "databricks"
 LLAMA = "databricks-meta-llama-3-3-70b-instruct"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.dialects.responses.common import Ids, ResponsesCall, response_object, status_of, usage_of
+from services.dialects.responses.common import ChatTranslation, Ids, response_object, status_of, usage_of
 from services.dialects.responses.items import blocks_of, message_item, reasoning_item, target_of, tool_item
 
 
-def from_chat(answer: dict[str, Any], call: ResponsesCall, ids: Ids | None = None) -> dict[str, Any]:
+def from_chat(answer: dict[str, Any], call: ChatTranslation, ids: Ids | None = None) -> dict[str, Any]:
     ids = ids or Ids()
     choices = answer.get("choices") or []
     choice = choices[0] if choices else {}

@@ -12,8 +12,8 @@ from services.databricks.client import check_endpoint_name
 from services.databricks.surfaces import with_fields
 from services.dialects.openai import error_body
 from services.errors import InvalidRequestError, UnsupportedParameterError
-from services.translate.policy import CHAT, COMPLETIONS, EMBEDDINGS, Action
-from services.translate.requests import (
+from services.pivot.policy import CHAT, COMPLETIONS, EMBEDDINGS, Action
+from services.pivot.requests import (
     UpstreamRequest,
     chat_request,
     completion_request,

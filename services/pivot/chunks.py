@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.errors import UpstreamStreamError
-from services.translate.content import as_dict, message_reasoning, split_content, thinking_blocks
-from services.translate.fields import (
+from services.pivot.content import as_dict, message_reasoning, split_content, thinking_blocks
+from services.pivot.fields import (
     arguments_text,
     chat_finish_reason,
     completion_finish_reason,

@@ -12,7 +12,7 @@ import orjson
 
 from services.answer_depth import check_answer_depth
 from services.caching.usage import token_count, with_cache_counts
-from services.translate.content import as_dict
+from services.pivot.content import as_dict
 
 FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
 _COMPLETION_REASONS = frozenset({"stop", "length", "content_filter"})

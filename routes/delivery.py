@@ -21,8 +21,8 @@ from services.dialects import Dialect, StreamTranslator
 from services.dialects.openai import ChunkPassThrough
 from services.native import NativeRequest, SseScan
 from services.pipeline import Call
+from services.pivot.requests import UpstreamRequest
 from services.relay import StreamNormalizer
-from services.translate.requests import UpstreamRequest
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 

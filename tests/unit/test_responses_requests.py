@@ -12,7 +12,7 @@ from services.databricks.families import family_of
 from services.dialects.responses import to_chat
 from services.dialects.responses.reasoning import encode
 from services.errors import InvalidRequestError
-from services.translate.requests import chat_request
+from services.pivot.requests import chat_request
 
 LLAMA = "databricks-meta-llama-3-3-70b-instruct"
 CLAUDE = "databricks-claude-3-7-sonnet"

@@ -17,7 +17,7 @@ import pytest
 from openai.types import Completion, CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion
 
-from services.translate.answers import chat_completion, completion, embeddings, encode_base64
+from services.pivot.answers import chat_completion, completion, embeddings, encode_base64
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "databricks"
 REQUESTED = "databricks-meta-llama-3-3-70b-instruct"

@@ -14,10 +14,10 @@ import orjson
 from models.limits import MAX_CONTENT_PARTS, MAX_TOOLS
 from services.databricks.families import Family, effort_fields, schema_format_fields
 from services.dialects.responses import reasoning
-from services.dialects.responses.common import ResponsesCall, ToolName
+from services.dialects.responses.common import ChatTranslation, ToolName
 from services.errors import InvalidRequestError
-from services.translate.content import unsupported_part
-from services.translate.tools import allowed_tools_choice
+from services.pivot.content import unsupported_part
+from services.pivot.tools import allowed_tools_choice
 
 STATELESS = (
     "Stored responses are turned off (PROXY_STORE_URL=off), so '{param}' cannot be resolved. Send the whole "
@@ -389,7 +389,7 @@ def _echo(payload: dict[str, Any], tools: _Tools) -> dict[str, Any]:
     }
 
 
-def to_chat(payload: dict[str, Any], family: Family) -> ResponsesCall:
+def to_chat(payload: dict[str, Any], family: Family) -> ChatTranslation:
     """The chat pivot request for ``payload`` going to an endpoint of ``family`` (its reasoning and
     structured-output controls)."""
     _refuse_stateful(payload)
@@ -416,7 +416,7 @@ def to_chat(payload: dict[str, Any], family: Family) -> ResponsesCall:
     if stream:
         chat["stream"] = True
         chat["stream_options"] = {"include_usage": True}
-    return ResponsesCall(
+    return ChatTranslation(
         chat=chat,
         echo=_echo(payload, tools),
         names=tools.names,

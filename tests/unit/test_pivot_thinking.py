@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from services.translate.answers import chat_completion
-from services.translate.chunks import ChatStream
-from services.translate.requests import chat_request
+from services.pivot.answers import chat_completion
+from services.pivot.chunks import ChatStream
+from services.pivot.requests import chat_request
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "databricks"
 CLAUDE = "databricks-claude-3-7-sonnet"

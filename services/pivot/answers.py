@@ -11,8 +11,8 @@ import sys
 from array import array
 from typing import Any
 
-from services.translate.content import as_list, message_reasoning, split_content, thinking_blocks
-from services.translate.fields import (
+from services.pivot.content import as_list, message_reasoning, split_content, thinking_blocks
+from services.pivot.fields import (
     chat_finish_reason,
     completion_finish_reason,
     created_of,
