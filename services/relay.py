@@ -80,17 +80,26 @@ async def relay(
     except ProxyError as exc:
         error = exc
     except (httpx.HTTPError, httpx.StreamError) as exc:
-        # The shutdown watcher closes quiet upstreams, which surfaces here as a read error.
-        if registry.deadline is not None:
-            error = ShuttingDownError()
-        elif isinstance(exc, httpx.HTTPError):
-            error = transport_error(exc)
-        else:
-            error = UpstreamStreamError("The upstream stream was closed.")
+        error = stream_failure(exc, registry)
     finally:
-        registry.open.discard(upstream)
-        with anyio.CancelScope(shield=True):
-            await upstream.aclose()
+        await release(upstream, registry)
         on_end(error, completed)
     if error is not None:
         yield b"".join(frame(event) for event in translator.fail(error))
+
+
+def stream_failure(exc: httpx.HTTPError | httpx.StreamError, registry: StreamRegistry) -> ProxyError:
+    """What a read error in the middle of a relayed stream means for the client."""
+    # The shutdown watcher closes quiet upstreams, which surfaces here as a read error.
+    if registry.deadline is not None:
+        return ShuttingDownError()
+    if isinstance(exc, httpx.HTTPError):
+        return transport_error(exc)
+    return UpstreamStreamError("The upstream stream was closed.")
+
+
+async def release(upstream: httpx.Response, registry: StreamRegistry) -> None:
+    """Close the upstream stream, also when the client's going away cancels the relay."""
+    registry.open.discard(upstream)
+    with anyio.CancelScope(shield=True):
+        await upstream.aclose()

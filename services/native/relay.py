@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
-import anyio
 import httpx
 
-from services.databricks.errors import transport_error
 from services.dialects import Dialect
-from services.errors import ProxyError, ShuttingDownError, UpstreamStreamError
+from services.errors import ProxyError
 from services.native.scan import SseScan
+from services.relay import release, stream_failure
 from services.shutdown import StreamRegistry
 
 
@@ -40,16 +39,9 @@ async def pass_through(
     except ProxyError as exc:
         error = exc
     except (httpx.HTTPError, httpx.StreamError) as exc:
-        if registry.deadline is not None:
-            error = ShuttingDownError()
-        elif isinstance(exc, httpx.HTTPError):
-            error = transport_error(exc)
-        else:
-            error = UpstreamStreamError("The upstream stream was closed.")
+        error = stream_failure(exc, registry)
     finally:
-        registry.open.discard(upstream)
-        with anyio.CancelScope(shield=True):
-            await upstream.aclose()
+        await release(upstream, registry)
         on_end(error, completed)
     if error is not None:
         head = b"" if scan.at_boundary else b"\n\n"
