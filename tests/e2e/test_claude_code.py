@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,10 +17,10 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.agents import CLAUDE_CODE_DIR, npm_binary
 from tests.e2e.conftest import GPT_OSS
 from tests.e2e.harness import Emulator, Proxy
 
-CLAUDE_CODE_DIR = Path(__file__).resolve().parents[1] / "claude_code"
 SECRET = "The secret word is pineapple."
 README_PROMPT = "List the files in this directory"  # the README's example prompt
 
@@ -34,14 +33,7 @@ class Run:
 
 @pytest.fixture(scope="session")
 def claude_binary() -> Path:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are not installed on this machine")
-    binary = CLAUDE_CODE_DIR / "node_modules" / ".bin" / "claude"
-    if not binary.exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=CLAUDE_CODE_DIR, check=True, timeout=600
-        )
-    return binary
+    return npm_binary(CLAUDE_CODE_DIR, "claude")
 
 
 @pytest.fixture(scope="session")

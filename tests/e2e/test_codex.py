@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -18,10 +17,10 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.agents import CODEX_DIR, npm_binary
 from tests.e2e.conftest import CLAUDE
 from tests.e2e.harness import Emulator, Proxy
 
-CODEX_DIR = Path(__file__).resolve().parents[1] / "codex"
 COMMAND = "echo codex-tool-ran"
 PROMPT = f'call exec_command with {{"cmd": "{COMMAND}"}}'  # the emulator makes the call a prompt directs
 CONFIG = """\
@@ -51,11 +50,7 @@ README_PROMPT = "List the files in this directory"  # the README's example promp
 
 
 def run_codex(proxy: Proxy, emulator: Emulator, prompt: str) -> CodexRun:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are not installed on this machine")
-    binary = CODEX_DIR / "node_modules" / ".bin" / "codex"
-    if not binary.exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=CODEX_DIR, check=True, timeout=300)
+    binary = npm_binary(CODEX_DIR, "codex")
     with tempfile.TemporaryDirectory(prefix="codex-home-") as home, tempfile.TemporaryDirectory() as work:
         Path(work, "notes.txt").write_text("notes\n")
         # Claude: the turn's reasoning (with its signature) must come back to Databricks with the tool result.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,10 +19,10 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.agents import GEMINI_CLI_DIR, npm_binary
 from tests.e2e.conftest import LLAMA
 from tests.e2e.harness import Emulator, Proxy
 
-GEMINI_CLI_DIR = Path(__file__).resolve().parents[1] / "gemini_cli"
 CLAUDE = "databricks-claude-sonnet-4-5"
 SECRET = "The secret word is pineapple."
 
@@ -36,14 +35,7 @@ class Run:
 
 @pytest.fixture(scope="session")
 def gemini_binary() -> Path:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are not installed on this machine")
-    binary = GEMINI_CLI_DIR / "node_modules" / ".bin" / "gemini"
-    if not binary.exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=GEMINI_CLI_DIR, check=True, timeout=600
-        )
-    return binary
+    return npm_binary(GEMINI_CLI_DIR, "gemini")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -24,10 +23,10 @@ import pytest
 from google import genai
 from google.genai import types as genai_types
 
+from tests.e2e.agents import CLAUDE_CODE_DIR, CODEX_DIR, npm_binary
 from tests.e2e.conftest import LLAMA
 from tests.e2e.harness import E2E_TOKEN, Emulator, Proxy
-from tests.e2e.test_claude_code import CLAUDE_CODE_DIR
-from tests.e2e.test_codex import CODEX_DIR, CONFIG
+from tests.e2e.test_codex import CONFIG
 
 SONNET = "databricks-claude-sonnet-4-5"
 UNSERVED = "databricks-claude-haiku-4-5"  # a Claude endpoint the native Messages API does not serve here
@@ -287,18 +286,9 @@ def test_gemini_on_the_gemini_door_goes_natively(proxy: Proxy, workspace: Emulat
 # --------------------------------------------------------------------------------------------- coding agents
 
 
-def _npm_binary(directory: Path, name: str) -> Path:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are not installed on this machine")
-    binary = directory / "node_modules" / ".bin" / name
-    if not binary.exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=directory, check=True, timeout=600)
-    return binary
-
-
 def test_claude_code_on_claude_natively(proxy: Proxy, workspace: Emulator, tmp_path: Path) -> None:
     """Claude Code's own cache breakpoints and betas arrive as it sent them, and a tool turn completes."""
-    binary = _npm_binary(CLAUDE_CODE_DIR, "claude")
+    binary = npm_binary(CLAUDE_CODE_DIR, "claude")
     (tmp_path / "work").mkdir()
     (tmp_path / "work" / "notes.txt").write_text(SECRET + "\n")
     env = {
@@ -337,7 +327,7 @@ def test_claude_code_on_claude_natively(proxy: Proxy, workspace: Emulator, tmp_p
 
 
 def test_codex_on_gpt_natively(proxy: Proxy, workspace: Emulator) -> None:
-    binary = _npm_binary(CODEX_DIR, "codex")
+    binary = npm_binary(CODEX_DIR, "codex")
     command = "echo codex-native-ran"
     with tempfile.TemporaryDirectory(prefix="codex-home-") as home, tempfile.TemporaryDirectory() as work:
         Path(home, "config.toml").write_text(CONFIG.format(model=GPT, base_url=f"{proxy.url}/api/v1"))
