@@ -30,7 +30,7 @@ from services.databricks.catalog import CHAT_TASK, ResolvedModel
 from services.databricks.surfaces import ANTHROPIC_DOOR
 from services.dialects.anthropic import answers, native
 from services.dialects.anthropic.errors import json_path, validation_error
-from services.dialects.anthropic.model_ids import AnthropicIds, model_infos, model_page
+from services.dialects.anthropic.model_ids import anthropic_ids, model_infos, model_page
 from services.dialects.anthropic.requests import to_chat
 from services.dialects.anthropic.stream import MessageStream
 from services.dialects.anthropic.tokens import estimate_input_tokens
@@ -53,7 +53,7 @@ def models_path(request: Request) -> str:
 async def _resolve(request: Request, model: str) -> ResolvedModel:
     """The request's model, Anthropic ids included; errors about it point to this door's list."""
     listed_at = models_path(request)
-    return await resolve_model(request, model, CHAT_TASK, listed_at, AnthropicIds(listed_at))
+    return await resolve_model(request, model, CHAT_TASK, listed_at, anthropic_ids(listed_at))
 
 
 @router.post(

@@ -34,7 +34,7 @@ from services.dialects.gemini import answers as gemini_answers
 from services.dialects.gemini import native as native_gemini
 from services.dialects.gemini.errors import error_body, json_path, validation_error
 from services.dialects.gemini.fields import camel_keys
-from services.dialects.gemini.model_ids import GeminiIds, model_list, strip_prefix
+from services.dialects.gemini.model_ids import gemini_ids, model_list, strip_prefix
 from services.dialects.gemini.requests import to_chat
 from services.dialects.gemini.stream import ContentStream
 from services.dialects.gemini.tokens import estimate_tokens
@@ -111,7 +111,7 @@ async def generate_content(request: Request, model_name: str, *, stream: bool) -
 async def _resolve(request: Request, model: str) -> ResolvedModel:
     """The request's model, Gemini ids included; errors about it point to this door's list."""
     listed_at = models_path(request)
-    return await resolve_model(request, model, CHAT_TASK, listed_at, GeminiIds(listed_at))
+    return await resolve_model(request, model, CHAT_TASK, listed_at, gemini_ids(listed_at))
 
 
 def _array_dialect() -> Dialect:

@@ -15,6 +15,7 @@ from services.databricks.families import Family, family_of
 from services.errors import (
     AuthenticationError,
     ModelNotFoundError,
+    NotFoundError,
     PermissionDeniedError,
     ProxyError,
     UpstreamCredentialError,
@@ -55,6 +56,38 @@ class ProviderIds(Protocol):
     def not_served(self, model: str) -> ProxyError:
         """The error for an id no served endpoint stands for."""
         ...
+
+
+class ProviderModelIds:
+    """``ProviderIds`` from a door's rules: which names are its provider's ids, the endpoint one stands for, its
+    normal form, and the message for an id nothing serves (given the id and the door's list of models)."""
+
+    def __init__(
+        self,
+        models_path: str,
+        *,
+        is_id: Callable[[str], bool],
+        endpoint_for: Callable[[str, Iterable[str]], str | None],
+        normalise: Callable[[str], str],
+        not_served_message: Callable[[str, str], str],
+    ) -> None:
+        self.models_path = models_path  # the door's list of models, under the prefix the request came through
+        self._is_id = is_id
+        self._endpoint_for = endpoint_for
+        self._normalise = normalise
+        self._message = not_served_message
+
+    def claims(self, model: str) -> bool:
+        return self._is_id(model)
+
+    def endpoint_for(self, model: str, endpoints: Iterable[str]) -> str | None:
+        return self._endpoint_for(model, endpoints)
+
+    def assumed(self, model: str) -> str:
+        return ENDPOINT_PREFIX + self._normalise(model)
+
+    def not_served(self, model: str) -> ProxyError:
+        return NotFoundError(self._message(model, self.models_path), param="model", code="model_not_found")
 
 
 def provider_endpoint(

@@ -22,9 +22,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from services.databricks.catalog import ENDPOINT_PREFIX, provider_endpoint
+from services.databricks.catalog import ENDPOINT_PREFIX, ProviderModelIds, provider_endpoint
 from services.databricks.families import Kind, family_of
-from services.errors import NotFoundError
 
 TIERS = ("sonnet", "opus", "haiku")
 PREFIX = ENDPOINT_PREFIX
@@ -59,28 +58,18 @@ def endpoint_for(model: str, endpoints: Iterable[str]) -> str | None:
     return provider_endpoint(normalise(model), claude, _tier, _rank)
 
 
-class AnthropicIds:
+def anthropic_ids(models_path: str) -> ProviderModelIds:
     """The Anthropic door's model ids, for the one model resolution (``ModelCatalog.resolve``)."""
-
-    def __init__(self, models_path: str) -> None:
-        self.models_path = models_path  # this door's list of models, under the prefix the request came through
-
-    def claims(self, model: str) -> bool:
-        return is_anthropic_id(model)
-
-    def endpoint_for(self, model: str, endpoints: Iterable[str]) -> str | None:
-        return endpoint_for(model, endpoints)
-
-    def assumed(self, model: str) -> str:
-        return PREFIX + normalise(model)
-
-    def not_served(self, model: str) -> NotFoundError:
-        return NotFoundError(
+    return ProviderModelIds(
+        models_path,
+        is_id=is_anthropic_id,
+        endpoint_for=endpoint_for,
+        normalise=normalise,
+        not_served_message=lambda model, listed: (
             f"The model '{model}' is an Anthropic model id, and no Claude serving endpoint is there to map it to: "
-            f"name a serving endpoint (GET {self.models_path} lists them).",
-            param="model",
-            code="model_not_found",
-        )
+            f"name a serving endpoint (GET {listed} lists them)."
+        ),
+    )
 
 
 def _created_at(created: Any) -> str:

@@ -20,9 +20,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from services.databricks.catalog import ENDPOINT_PREFIX, provider_endpoint
+from services.databricks.catalog import ENDPOINT_PREFIX, ProviderModelIds, provider_endpoint
 from services.databricks.families import Kind, family_of
-from services.errors import NotFoundError
 
 PREFIX = ENDPOINT_PREFIX
 TIERS = ("pro", "flash")
@@ -73,28 +72,18 @@ def endpoint_for(model: str, endpoints: Iterable[str]) -> str | None:
     return provider_endpoint(normalise(model), gemini, _tier, _rank)
 
 
-class GeminiIds:
+def gemini_ids(models_path: str) -> ProviderModelIds:
     """The Gemini door's model ids, for the one model resolution (``ModelCatalog.resolve``)."""
-
-    def __init__(self, models_path: str) -> None:
-        self.models_path = models_path  # this door's list of models, under the prefix the request came through
-
-    def claims(self, model: str) -> bool:
-        return is_gemini_id(model)
-
-    def endpoint_for(self, model: str, endpoints: Iterable[str]) -> str | None:
-        return endpoint_for(model, endpoints)
-
-    def assumed(self, model: str) -> str:
-        return PREFIX + normalise(model)
-
-    def not_served(self, model: str) -> NotFoundError:
-        return NotFoundError(
+    return ProviderModelIds(
+        models_path,
+        is_id=is_gemini_id,
+        endpoint_for=endpoint_for,
+        normalise=normalise,
+        not_served_message=lambda model, listed: (
             f"models/{model} is not found: it is a Gemini model id, and no Gemini serving endpoint is there to map "
-            f"it to. Name a serving endpoint (GET {self.models_path} lists them).",
-            param="model",
-            code="model_not_found",
-        )
+            f"it to. Name a serving endpoint (GET {listed} lists them)."
+        ),
+    )
 
 
 def gemini_id(endpoint: str) -> str | None:
