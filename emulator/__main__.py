@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--client-secret", default=None, help="OAuth M2M client secret")
     p.add_argument("--token-ttl", type=int, default=3600, help="lifetime of issued OAuth tokens (s)")
     p.add_argument("--embedding-dim", type=int, default=1024)
+    p.add_argument("--no-unity-gateway", action="store_true", help="a workspace without /ai-gateway paths")
+    p.add_argument("--no-native", action="store_true", help="no native Anthropic, Responses or Gemini API")
+    p.add_argument("--native-unserved", action="append", default=[], help="endpoint the native APIs refuse")
+    p.add_argument("--gateway-block", action="append", default=[], help="model the gateway refuses (403 budget)")
+    p.add_argument("--gateway-rate-limit", action="append", default=[], help="model the gateway limits (429)")
     return p
 
 
@@ -58,6 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         client_secret=args.client_secret,
         token_ttl_seconds=args.token_ttl,
         embedding_dim=args.embedding_dim,
+        unity_gateway=not args.no_unity_gateway,
+        native_surfaces=not args.no_native,
+        native_unserved=frozenset(args.native_unserved),
+        gateway_blocked=frozenset(args.gateway_block),
+        gateway_limited=frozenset(args.gateway_rate_limit),
     )
     sock = bind_socket(args.host, args.port)
     port = sock.getsockname()[1]

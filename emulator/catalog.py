@@ -316,3 +316,27 @@ def describe(endpoint: Endpoint) -> dict[str, Any]:
 def listed_endpoints() -> list[Endpoint]:
     fixtures = fixtures_enabled()
     return [e for e in _NORMAL if fixtures or e.name not in FIXTURE_NAMES]
+
+
+Provider = Literal["anthropic", "openai", "google"]
+_UC_PREFIX = "system.ai."
+
+
+def provider_of(endpoint: Endpoint) -> Provider | None:
+    """Whose own API serves the endpoint natively: Anthropic for Claude, OpenAI for GPT (not GPT-OSS), Google for
+    Gemini; None for every other model."""
+    if endpoint.style == "claude":
+        return "anthropic"
+    if endpoint.name.startswith("databricks-gpt-") and not endpoint.name.startswith("databricks-gpt-oss"):
+        return "openai"
+    if endpoint.name.startswith("databricks-gemini-"):
+        return "google"
+    return None
+
+
+def lookup_model(name: str) -> Endpoint | None:
+    """An endpoint by the name a Unity Gateway request gives: the endpoint's own, or its Unity Catalog name
+    (``system.ai.claude-sonnet-4-5`` is ``databricks-claude-sonnet-4-5``)."""
+    if name.startswith(_UC_PREFIX):
+        return lookup("databricks-" + name.removeprefix(_UC_PREFIX))
+    return lookup(name)

@@ -20,6 +20,7 @@ from emulator.faults import fault_status_response, stream_fault, wait_or_disconn
 from emulator.prompt_cache import CacheUse, has_cache_control
 from emulator.state import JSON, EmulatorState, error_response, json_response, unauthorized
 from emulator.streams import EventStream, frame
+from emulator.surfaces import Gate
 
 NULL_ID_CREATED = 1731283200.0
 _ALNUM = string.ascii_letters + string.digits
@@ -39,6 +40,7 @@ def _add_cache_use(usage: dict[str, Any], cache: CacheUse) -> None:
 class Invocations:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
+        self.gate = Gate(state)
 
     async def invocations(self, request: Request) -> Response:
         stats = self.state.stats
@@ -48,18 +50,32 @@ class Invocations:
         finally:
             stats.in_flight -= 1
 
-    async def _invoke(self, request: Request) -> Response:
+    async def gateway(self, request: Request) -> Response:
+        """Unity Gateway's unified chat and embeddings APIs: the model in the body, answered as its invocations."""
+        stats = self.state.stats
+        stats.in_flight += 1
+        try:
+            admitted = await self.gate.admit(request, gateway=True)
+            if isinstance(admitted, Response):
+                return admitted
+            return await self._invoke(request, admitted.endpoint.name)
+        finally:
+            stats.in_flight -= 1
+
+    async def _invoke(self, request: Request, admitted: str | None = None) -> Response:
+        """``admitted``: the endpoint a gateway request named, already recorded and authorised."""
         raw = await request.body()
         try:
             body: Any = orjson.loads(raw)
             parsed = True
         except orjson.JSONDecodeError:
             body, parsed = None, False
-        self.state.record(request, body)
         request_id = str(uuid.uuid4())
-        if not self.state.authorized(request):
-            return unauthorized({"x-request-id": request_id})
-        name = request.path_params["name"]
+        if admitted is None:
+            self.state.record(request, body)
+            if not self.state.authorized(request):
+                return unauthorized({"x-request-id": request_id})
+        name = admitted or request.path_params["name"]
         endpoint = catalog.lookup(name)
         if endpoint is None:
             return json_response(

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import catalog
-from emulator.state import EmulatorState, json_response, unauthorized
+from emulator.state import EmulatorState, json_response, no_such_path, unauthorized
 
 
 class Management:
@@ -51,6 +51,6 @@ class Management:
         path = request.scope["path"]
         if path.startswith(("/serving-endpoints", "/api/2.0/")) and not self.state.authorized(request):
             return unauthorized()
-        return json_response(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": "Invalid path"})
+        return no_such_path(request)
 
     # ---------------------------------------------------------------------------------------- invocations

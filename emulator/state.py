@@ -31,6 +31,13 @@ class EmulatorOptions:
     client_secret: str | None = None
     token_ttl_seconds: int = 3600
     embedding_dim: int = 1024
+    # A workspace's surfaces (emulator/surfaces.py): Unity Gateway's /ai-gateway paths, the providers' own APIs,
+    # the endpoints those refuse, and the gateway's budgets (403) and rate limits (429) per model.
+    unity_gateway: bool = True
+    native_surfaces: bool = True
+    native_unserved: frozenset[str] = frozenset()
+    gateway_blocked: frozenset[str] = frozenset()
+    gateway_limited: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -72,6 +79,14 @@ def json_response(status: int, obj: Any, headers: Mapping[str, str] | None = Non
 
 def error_response(err: ApiError, headers: Mapping[str, str] | None = None) -> Response:
     return json_response(err.status, err.body(), headers)
+
+
+def no_such_path(request: Request) -> Response:
+    """What Databricks answers for a path it does not serve (a surface this workspace lacks)."""
+    return json_response(
+        404,
+        {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No API found for '{request.method} {request.url.path}'"},
+    )
 
 
 def unauthorized(headers: Mapping[str, str] | None = None) -> Response:

@@ -101,6 +101,7 @@ def test_claude_keeps_what_chat_cannot_carry(claude: anthropic.Anthropic, worksp
         model=SONNET,
         max_tokens=200,
         tools=[WEATHER],  # type: ignore[list-item]
+        tool_choice={"type": "none"},  # the tool is offered (with its cache breakpoint), not called
         stop_sequences=["beta"],
         messages=messages,
         extra_headers={"anthropic-beta": "interleaved-thinking-2025-05-14"},
@@ -118,7 +119,7 @@ def test_claude_keeps_what_chat_cannot_carry(claude: anthropic.Anthropic, worksp
 
 
 def test_claude_streams_come_back_as_sent_with_cache_counts(claude: anthropic.Anthropic, workspace: Emulator) -> None:
-    system = [{"type": "text", "text": "You are terse. " * 50, "cache_control": {"type": "ephemeral"}}]
+    system = [{"type": "text", "text": "You are terse. " * 400, "cache_control": {"type": "ephemeral"}}]
     for _ in range(2):
         with claude.messages.stream(
             model=SONNET,
