@@ -363,3 +363,61 @@ def test_codex_on_gpt_natively(proxy: Proxy, workspace: Emulator) -> None:
     # the second turn replays Databricks' own encrypted reasoning, verbatim
     replayed = [i for i in calls[1]["body"]["input"] if i.get("type") == "reasoning"]
     assert replayed and all(i["encrypted_content"] for i in replayed)
+
+
+# --------------------------------------------------------------------------------------------- crossing surfaces
+
+
+def test_a_history_from_a_translated_model_continues_natively_on_claude(
+    claude: anthropic.Anthropic, workspace: Emulator
+) -> None:
+    """GPT-OSS's thinking (translated, unsigned) in a history sent natively to Claude, which would refuse it."""
+    question: Any = {"role": "user", "content": "first question"}
+    first = claude.messages.create(
+        model="databricks-gpt-oss-120b",
+        max_tokens=500,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        messages=[question],
+    )
+    assert first.content[0].type == "thinking" and not first.content[0].signature
+    workspace.reset()
+    history: list[Any] = [
+        question,
+        {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in first.content]},
+        {"role": "user", "content": "second question"},
+    ]
+    second = claude.messages.create(model=SONNET, max_tokens=200, messages=history)
+    assert second.content[-1].text.endswith("second question")  # type: ignore[union-attr]
+    (call,) = upstream(workspace)
+    assert call["path"] == "/ai-gateway/anthropic/v1/messages"
+    assert [block["type"] for block in call["body"]["messages"][1]["content"]] == ["text"]
+
+
+def test_a_stored_conversation_begun_on_claude_continues_natively_on_gpt(
+    oai: openai.OpenAI, workspace: Emulator
+) -> None:
+    """The proxy's own reasoning items (Claude's thinking) stay out of a native GPT request, which would refuse them."""
+    first = oai.responses.create(model=SONNET, input="plan it", reasoning={"effort": "low"})
+    reasoning = [item for item in first.output if item.type == "reasoning"]
+    assert reasoning and (reasoning[0].encrypted_content or "").startswith("dbxr1.")
+    workspace.reset()
+    second = oai.responses.create(model=GPT, input="now do it", previous_response_id=first.id)
+    assert second.status == "completed"
+    (call,) = upstream(workspace)
+    assert call["path"] == "/ai-gateway/codex/v1/responses"
+    assert not [item for item in call["body"]["input"] if item.get("type") == "reasoning"]
+
+
+def test_claudes_thought_signature_stays_out_of_a_native_gemini_request(proxy: Proxy, workspace: Emulator) -> None:
+    base = f"{proxy.url}/api/gemini/v1beta/models"
+    user = {"role": "user", "parts": [{"text": "first"}]}
+    first = httpx.post(f"{base}/{SONNET}:generateContent", json={"contents": [user]}, headers={"x-goog-api-key": "k"})
+    model_turn = first.json()["candidates"][0]["content"]
+    assert any("thoughtSignature" in part for part in model_turn["parts"])  # Claude's thinking, carried
+    workspace.reset()
+    contents = [user, model_turn, {"role": "user", "parts": [{"text": "second"}]}]
+    second = httpx.post(f"{base}/{FLASH}:generateContent", json={"contents": contents}, headers={"x-goog-api-key": "k"})
+    assert second.status_code == 200, second.text
+    (call,) = upstream(workspace)
+    assert call["path"] == f"/ai-gateway/gemini/v1beta/models/{FLASH}:generateContent"
+    assert not any("thoughtSignature" in part for part in call["body"]["contents"][1]["parts"])
