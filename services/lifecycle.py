@@ -89,7 +89,7 @@ async def start_services(
     catalog = ModelCatalog(client, settings, on_listed=metrics.models.learn)
     limiter = ConcurrencyLimiter(settings.max_concurrency)
     surfaces = Surfaces(settings)
-    router = UpstreamRouter(client, surfaces)
+    router = UpstreamRouter(client, surfaces, settings.fallbacks)
     return Services(
         settings=settings,
         http=http,

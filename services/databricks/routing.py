@@ -8,7 +8,7 @@ the gateway above all) is the answer.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 import httpx
@@ -28,6 +28,7 @@ from services.errors import ProxyError
 
 T = TypeVar("T")
 _GATEWAY_PATHS = {CHAT_TASK: GATEWAY_CHAT, EMBEDDINGS_TASK: GATEWAY_EMBEDDINGS}
+_BUSY = frozenset({429, 503})
 
 
 class NotServedNatively(Exception):
@@ -35,9 +36,12 @@ class NotServedNatively(Exception):
 
 
 class UpstreamRouter:
-    def __init__(self, client: DatabricksClient, surfaces: Surfaces) -> None:
+    def __init__(
+        self, client: DatabricksClient, surfaces: Surfaces, fallbacks: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         self.client = client
         self.surfaces = surfaces
+        self.fallbacks = fallbacks or {}
 
     async def invoke(
         self, endpoint: str, task: str, content: bytes, authorization: str, attribution: bytes = b""
@@ -90,13 +94,18 @@ class UpstreamRouter:
             path = surface.path(gateway, endpoint, method) + query
             return self.client.post(path, content, authorization, stream=stream, headers=headers, gateway=gateway)
 
+        through_gateway = self.surfaces.gateway_for(endpoint)
         try:
-            if self.surfaces.gateway_for(endpoint):
+            if through_gateway:
                 response = await self._gateway_first(endpoint, lambda: send(True))
                 if response is not None:
                     return response
+                through_gateway = False
             return await send(False)
         except ProxyError as exc:
+            if not through_gateway and exc.status in _BUSY and self.fallbacks.get(endpoint):
+                # Nothing was generated: the chat path serves it from PROXY_FALLBACKS (the gateway has its own).
+                raise NotServedNatively from None
             if not not_served_natively(exc):
                 raise
             self.surfaces.native_refused(surface.door, endpoint, exc)

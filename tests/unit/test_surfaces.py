@@ -431,3 +431,25 @@ async def test_gemini_on_the_gemini_door_goes_natively_with_the_endpoint_in_the_
     assert response.status_code == 200 and response.content == events
     assert native.calls.last.request.url.query == b"alt=sse"
     assert sent(native) == request
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_a_busy_native_endpoint_is_served_by_its_configured_fallback() -> None:
+    listed()
+    native = respx.post(f"{HOST}/serving-endpoints/anthropic/v1/messages").mock(
+        return_value=httpx.Response(429, json={"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "Busy."})
+    )
+    busy = respx.post(f"{HOST}/serving-endpoints/{SONNET}/invocations").mock(
+        return_value=httpx.Response(429, json={"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "Busy."})
+    )
+    fallback = respx.post(f"{HOST}/serving-endpoints/{LLAMA}/invocations").mock(
+        return_value=httpx.Response(200, json=LLAMA_ANSWER)
+    )
+    async with proxy(native_surfaces=True, fallbacks=f"{SONNET}={LLAMA}") as client:
+        response = await client.post("/anthropic/v1/messages", json=anthropic())
+        again = await client.post("/anthropic/v1/messages", json=anthropic())
+    assert response.status_code == again.status_code == 200
+    assert response.json()["content"] == [{"type": "text", "text": "Hello!"}]
+    assert native.call_count == 2  # busy is not "not served": the native API is tried again next time
+    assert busy.call_count == 2 and fallback.call_count == 2
