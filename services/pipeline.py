@@ -192,7 +192,9 @@ class Pipeline:
         self.limiter.acquire()
         return content, time.perf_counter()
 
-    def _send_native(self, call: Call, model: ResolvedModel, native: NativeRequest, content: bytes) -> Any:
+    def _send_native(
+        self, call: Call, model: ResolvedModel, native: NativeRequest, content: bytes
+    ) -> Awaitable[httpx.Response]:
         return self.router.native(
             native.surface,
             model.endpoint,

@@ -23,7 +23,7 @@ import pytest
 from google import genai
 from google.genai import types as genai_types
 
-from tests.e2e.agents import CLAUDE_CODE_DIR, CODEX_DIR, npm_binary
+from tests.e2e.agents import CLAUDE_CODE_DIR, CODEX_DIR, GEMINI_CLI_DIR, npm_binary
 from tests.e2e.conftest import LLAMA
 from tests.e2e.harness import E2E_TOKEN, Emulator, Proxy
 from tests.e2e.test_codex import CONFIG
@@ -421,3 +421,39 @@ def test_claudes_thought_signature_stays_out_of_a_native_gemini_request(proxy: P
     (call,) = upstream(workspace)
     assert call["path"] == f"/ai-gateway/gemini/v1beta/models/{FLASH}:generateContent"
     assert not any("thoughtSignature" in part for part in call["body"]["contents"][1]["parts"])
+
+
+def test_gemini_cli_on_gemini_natively(proxy: Proxy, workspace: Emulator, tmp_path: Path) -> None:
+    """A read_file turn: Gemini's own thoughtSignature on the call goes back to it verbatim."""
+    binary = npm_binary(GEMINI_CLI_DIR, "gemini")
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    (home / ".gemini").mkdir(parents=True)
+    (work / "notes.txt").write_text(SECRET + "\n")
+    settings = {"security": {"auth": {"selectedType": "gemini-api-key"}}, "tools": {"core": ["read_file"]}}
+    (home / ".gemini" / "settings.json").write_text(json.dumps(settings))
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "GOOGLE_GEMINI_BASE_URL": f"{proxy.url}/api/gemini",
+        "GEMINI_API_KEY": "gemini-cli-client-key",
+        "GEMINI_CLI_TRUST_WORKSPACE": "true",
+    }
+    workspace.reset()
+    prompt = f'call read_file with {{"file_path": "{work / "notes.txt"}"}}'
+    done = subprocess.run(
+        [str(binary), "-p", prompt, "-m", FLASH, "--output-format", "json"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert SECRET in json.loads(done.stdout)["response"]
+    calls = [r for r in upstream(workspace) if ":streamGenerateContent" in r["path"]]
+    assert len(calls) == 2
+    assert all(r["path"] == f"/ai-gateway/gemini/v1beta/models/{FLASH}:streamGenerateContent" for r in calls)
+    model_turn = calls[1]["body"]["contents"][-2]
+    assert model_turn["role"] == "model"
+    assert any(part.get("functionCall") and part.get("thoughtSignature") for part in model_turn["parts"])
