@@ -268,7 +268,11 @@ class ResponsesStream:
 
     def _arguments(self, item: _Item, arguments: str, out: list[dict[str, Any]]) -> None:
         if not item.parts and not item.held and arguments == "{}":
-            item.held = True  # sent only if nothing else follows: "{}" + "{...}" would be invalid JSON
+            # Sent only if nothing else follows: "{}" + "{...}" would be invalid JSON. The pivot (ChatStream) holds
+            # Databricks' leading "{}" too, but releases it as soon as the next call starts or the stream ends; held
+            # here as well, a call whose whole input is "{}" is written when its item closes, in item order, rather
+            # than between another item's events.
+            item.held = True
             return
         item.held = False
         self._emit_arguments(item, arguments, out)
