@@ -24,6 +24,7 @@ from emulator.state import EmulatorState, json_response
 from emulator.streams import EventStream
 from emulator.surfaces import Admitted, Gate
 
+UNSUPPORTED_BETA = "unsupported-"  # beta flags starting so are refused, as a provider refuses a flag it lacks
 SIGNATURE_PREFIX = "ErcB"  # the emulator's own signatures (its chat answers sign Claude's thinking the same way)
 _ALNUM = string.ascii_letters + string.digits
 _STOPS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
@@ -121,6 +122,13 @@ def _validate(body: dict[str, Any]) -> str | None:
     return _foreign_signature(body)
 
 
+def _refused_betas(header: str) -> str | None:
+    refused = [flag.strip() for flag in header.split(",") if flag.strip().startswith(UNSUPPORTED_BETA)]
+    if not refused:
+        return None
+    return f"Unexpected value(s) {', '.join(f'`{flag}`' for flag in refused)} for the `anthropic-beta` header."
+
+
 def _cut(text: str, stops: Any) -> tuple[str, str | None]:
     """The text before the earliest stop sequence, and that sequence (None when none occurs)."""
     found: tuple[int, str] | None = None
@@ -209,7 +217,7 @@ class NativeMessages:
         admitted = await self.gate.admit(request, gateway=gateway, native=("anthropic", "Anthropic Messages API"))
         if isinstance(admitted, Response):
             return admitted
-        problem = _validate(admitted.body)
+        problem = _validate(admitted.body) or _refused_betas(request.headers.get("anthropic-beta", ""))
         if problem is not None:
             return _error(problem)
         answer = _answer(self.state, admitted)

@@ -9,6 +9,7 @@ the gateway above all) is the answer.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
 from typing import TypeVar
 
 import httpx
@@ -87,29 +88,37 @@ class UpstreamRouter:
         method: str = "",
         query: str = "",
     ) -> httpx.Response:
-        """The native surface's answer (good status; the caller reads or relays it), or ``NotServedNatively``."""
+        """The native surface's answer (good status; the caller reads or relays it), or ``NotServedNatively``. A 400
+        about ``anthropic-beta`` flags gets one more try without them (``Surfaces.betas_refused``)."""
         check_endpoint_name(endpoint)
+        headers = self.surfaces.without_refused_betas(endpoint, headers)
 
-        def send(gateway: bool) -> Awaitable[httpx.Response]:
+        def send(gateway: bool, sent: dict[str, str]) -> Awaitable[httpx.Response]:
             path = surface.path(gateway, endpoint, method) + query
-            return self.client.post(path, content, authorization, stream=stream, headers=headers, gateway=gateway)
+            return self.client.post(path, content, authorization, stream=stream, headers=sent, gateway=gateway)
 
-        through_gateway = self.surfaces.gateway_for(endpoint)
-        try:
-            if through_gateway:
-                response = await self._gateway_first(endpoint, lambda: send(True))
-                if response is not None:
-                    return response
-                through_gateway = False
-            return await send(False)
-        except ProxyError as exc:
-            if not through_gateway and exc.status in _BUSY and self.fallbacks.get(endpoint):
-                # Nothing was generated: the chat path serves it from PROXY_FALLBACKS (the gateway has its own).
+        for attempt in (1, 2):
+            through_gateway = self.surfaces.gateway_for(endpoint)
+            try:
+                if through_gateway:
+                    response = await self._gateway_first(endpoint, partial(send, True, headers))
+                    if response is not None:
+                        return response
+                    through_gateway = False
+                return await send(False, headers)
+            except ProxyError as exc:
+                fewer = self.surfaces.betas_refused(endpoint, headers, exc) if attempt == 1 else None
+                if fewer is not None:
+                    headers = fewer
+                    continue
+                if not through_gateway and exc.status in _BUSY and self.fallbacks.get(endpoint):
+                    # Nothing was generated: the chat path serves it from PROXY_FALLBACKS (the gateway has its own).
+                    raise NotServedNatively from None
+                if not not_served_natively(exc):
+                    raise
+                self.surfaces.native_refused(surface.door, endpoint, exc)
                 raise NotServedNatively from None
-            if not not_served_natively(exc):
-                raise
-            self.surfaces.native_refused(surface.door, endpoint, exc)
-            raise NotServedNatively from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _gateway_path(self, endpoint: str, task: str) -> str | None:
         path = _GATEWAY_PATHS.get(task)

@@ -45,6 +45,8 @@ _NOT_SERVED = re.compile(
     re.IGNORECASE,
 )
 _MEMORY_LIMIT = 4096
+BETA_HEADER = "anthropic-beta"
+_ABOUT_BETAS = re.compile(r"beta", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,13 @@ NATIVE: dict[str, NativeSurface] = {
         "/ai-gateway/gemini/v1beta/models/{endpoint}:{method}",
     ),
 }
+
+
+def _with_betas(headers: dict[str, str], flags: list[str]) -> dict[str, str]:
+    out = {name: value for name, value in headers.items() if name != BETA_HEADER}
+    if flags:
+        out[BETA_HEADER] = ",".join(flags)
+    return out
 
 
 def route_missing(error: ProxyError) -> bool:
@@ -153,6 +162,32 @@ class Surfaces:
 
     def native_refused(self, door: str, endpoint: str, error: ProxyError) -> None:
         self.skipped.add(f"native:{door}" if route_missing(error) else f"native:{door}:{endpoint}")
+
+    # ----------------------------------------------------------------------------------------- beta flags
+
+    def without_refused_betas(self, endpoint: str, headers: dict[str, str]) -> dict[str, str]:
+        """``headers`` without the ``anthropic-beta`` flags this endpoint refused lately."""
+        value = headers.get(BETA_HEADER)
+        if not value:
+            return headers
+        flags = [flag.strip() for flag in value.split(",") if flag.strip()]
+        kept = [flag for flag in flags if f"beta:{endpoint}:{flag}" not in self.skipped]
+        return headers if len(kept) == len(flags) else _with_betas(headers, kept)
+
+    def betas_refused(self, endpoint: str, headers: dict[str, str], error: ProxyError) -> dict[str, str] | None:
+        """After a 400 about beta flags (nothing was generated), the headers to send the request again with: without
+        the flags the message names (all of them when it names none), which are remembered; None for another error.
+
+        Databricks' gateway guidance for Claude Code is to turn its experimental betas off; the proxy does that only
+        for the flags an endpoint refuses, so a client need not know which ones they are."""
+        value = headers.get(BETA_HEADER)
+        if not value or error.status != 400 or not _ABOUT_BETAS.search(error.message):
+            return None
+        flags = [flag.strip() for flag in value.split(",") if flag.strip()]
+        named = [flag for flag in flags if flag in error.message] or flags
+        for flag in named:
+            self.skipped.add(f"beta:{endpoint}:{flag}")
+        return _with_betas(headers, [flag for flag in flags if flag not in named])
 
     # ----------------------------------------------------------------------------------------- reporting
 

@@ -118,6 +118,24 @@ def test_claude_keeps_what_chat_cannot_carry(claude: anthropic.Anthropic, worksp
     assert "usage_context" not in call["body"] and "client_request_id" not in call["body"]
 
 
+def test_a_beta_flag_the_endpoint_refuses_is_left_out_and_remembered(
+    claude: anthropic.Anthropic, workspace: Emulator
+) -> None:
+    workspace.reset()
+    betas = "interleaved-thinking-2025-05-14,unsupported-feature-2026-01-01"
+    for _ in range(2):
+        message = claude.messages.create(
+            model=SONNET,
+            max_tokens=50,
+            messages=[{"role": "user", "content": "with betas"}],
+            extra_headers={"anthropic-beta": betas},
+        )
+        assert message.content[-1].text.endswith("with betas")  # type: ignore[union-attr]
+    sent = [r["headers"].get("anthropic-beta") for r in upstream(workspace)]
+    # refused once (a 400: nothing generated), sent again without that flag, and not sent with it after
+    assert sent == [betas, "interleaved-thinking-2025-05-14", "interleaved-thinking-2025-05-14"]
+
+
 def test_claude_streams_come_back_as_sent_with_cache_counts(claude: anthropic.Anthropic, workspace: Emulator) -> None:
     system = [{"type": "text", "text": "You are terse. " * 400, "cache_control": {"type": "ephemeral"}}]
     for _ in range(2):

@@ -453,3 +453,16 @@ async def test_a_busy_native_endpoint_is_served_by_its_configured_fallback() -> 
     assert response.json()["content"] == [{"type": "text", "text": "Hello!"}]
     assert native.call_count == 2  # busy is not "not served": the native API is tried again next time
     assert busy.call_count == 2 and fallback.call_count == 2
+
+
+def test_refused_beta_flags_are_named_remembered_and_left_out() -> None:
+    surfaces = Surfaces(Settings())
+    headers = {"anthropic-beta": "a-1,b-2", "anthropic-version": "2023-06-01"}
+    refusal = ProxyError("Unexpected value(s) `b-2` for the `anthropic-beta` header.", status=400)
+    assert surfaces.betas_refused("e", headers, refusal) == {"anthropic-version": "2023-06-01", "anthropic-beta": "a-1"}
+    assert surfaces.without_refused_betas("e", headers) == {"anthropic-version": "2023-06-01", "anthropic-beta": "a-1"}
+    assert surfaces.without_refused_betas("other", headers) == headers  # per endpoint
+    unnamed = ProxyError("This beta is not available.", status=400)
+    assert surfaces.betas_refused("f", headers, unnamed) == {"anthropic-version": "2023-06-01"}
+    assert surfaces.betas_refused("g", headers, ProxyError("max_tokens: too large", status=400)) is None
+    assert surfaces.betas_refused("g", headers, ProxyError("beta overloaded", status=529)) is None
