@@ -33,6 +33,7 @@ _USER_AGENT = "databricks-openai-proxy/0.1"
 _URL_CACHE_SIZE = 1024
 _ACCEPT_STREAM = "text/event-stream, application/json"
 # A 403 about the credential itself, as opposed to a gateway's budget, limit or guardrail.
+_SCOPE = re.compile(r"scope", re.IGNORECASE)
 _CREDENTIAL_WORDS = re.compile(r"token|credential|authenticat|unauthori[sz]ed", re.IGNORECASE)
 
 
@@ -167,8 +168,8 @@ class DatabricksClient:
         error = from_databricks(
             status, body, response.headers.get("retry-after"), self.settings.retry_after_cap_seconds
         )
-        if gateway and status == 403 and not _CREDENTIAL_WORDS.search(error.message):
-            return error
+        if gateway and status == 403 and (_SCOPE.search(error.message) or not _CREDENTIAL_WORDS.search(error.message)):
+            return error  # a budget, a limit, a guardrail, or a token without the gateway's scope: not the credential
         self._note_own(status, authorization, f"HTTP {status}: {error.message.rstrip('.')}")
         if status in (401, 403) and self._is_own(authorization):
             return UpstreamCredentialError(

@@ -23,6 +23,7 @@ from services.databricks.surfaces import (
     Surfaces,
     model_field,
     not_served_natively,
+    out_of_scope,
     with_fields,
 )
 from services.errors import ProxyError
@@ -125,11 +126,13 @@ class UpstreamRouter:
         return path if path is not None and self.surfaces.gateway_for(endpoint) else None
 
     async def _gateway_first(self, endpoint: str, send: Callable[[], Awaitable[T]]) -> T | None:
-        """The gateway's answer, or None when its 404 says to use the serving-endpoint paths (in ``auto``)."""
+        """The gateway's answer, or None when its 404 (or a token without the ``ai-gateway`` scope: an app deployed
+        before it declared it) says to use the serving-endpoint paths (in ``auto``). Budgets, limits and guardrails
+        (403, 429) are the answer."""
         try:
             result = await send()
         except ProxyError as exc:
-            if exc.status != 404 or not self.surfaces.may_bypass():
+            if not self.surfaces.may_bypass() or not (exc.status == 404 or out_of_scope(exc)):
                 raise
             self.surfaces.gateway_missing(endpoint, exc)
             return None

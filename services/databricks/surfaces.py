@@ -91,6 +91,11 @@ def route_missing(error: ProxyError) -> bool:
     return error.status == 404 and error.code == _MISSING_ROUTE_CODE
 
 
+def out_of_scope(error: ProxyError) -> bool:
+    """A 403 because the caller's token lacks the gateway's OAuth scope: the path is out of its reach, not governed."""
+    return error.status == 403 and "scope" in error.message.lower()
+
+
 def not_served_natively(error: ProxyError) -> bool:
     """The native surface does not serve this endpoint: nothing was generated, translation can serve it."""
     return error.status == 404 or (error.status == 400 and bool(_NOT_SERVED.search(error.message)))
@@ -147,8 +152,10 @@ class Surfaces:
         self.gateway_seen = True
 
     def gateway_missing(self, endpoint: str, error: ProxyError) -> None:
-        """The gateway answered 404: without the path the whole gateway is absent, else only this endpoint."""
-        self.skipped.add("gateway" if route_missing(error) else f"gateway:{endpoint}")
+        """The gateway answered 404 or refused the token's scopes: without the path (or the scope) the whole gateway
+        is out of reach, else only this endpoint."""
+        whole = route_missing(error) or out_of_scope(error)
+        self.skipped.add("gateway" if whole else f"gateway:{endpoint}")
 
     # ----------------------------------------------------------------------------------------- native
 

@@ -466,3 +466,24 @@ def test_refused_beta_flags_are_named_remembered_and_left_out() -> None:
     assert surfaces.betas_refused("f", headers, unnamed) == {"anthropic-version": "2023-06-01"}
     assert surfaces.betas_refused("g", headers, ProxyError("max_tokens: too large", status=400)) is None
     assert surfaces.betas_refused("g", headers, ProxyError("beta overloaded", status=529)) is None
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_a_token_without_the_gateway_scope_uses_the_serving_endpoints() -> None:
+    """An app deployed before it declared the ai-gateway scope keeps working, as it did."""
+    listed()
+    scope = {
+        "error_code": "PERMISSION_DENIED",
+        "message": "Provided OAuth token does not have required scopes: ai-gateway",
+    }
+    gateway = respx.post(GATEWAY_CHAT).mock(return_value=httpx.Response(403, json=scope))
+    invocations = respx.post(f"{HOST}/serving-endpoints/{LLAMA}/invocations").mock(
+        return_value=httpx.Response(200, json=LLAMA_ANSWER)
+    )
+    async with proxy(unity_gateway="auto") as client:
+        first = await client.post("/v1/chat/completions", json=chat())
+        second = await client.post("/v1/chat/completions", json=chat())
+        ready = await client.get("/ready")
+    assert first.status_code == second.status_code == ready.status_code == 200
+    assert gateway.call_count == 1 and invocations.call_count == 2
