@@ -65,7 +65,13 @@ def create_app(settings: Settings | None = None, *, credentials: UpstreamCredent
         (ANTHROPIC_PREFIXES, ANTHROPIC, (anthropic,)),
         (GEMINI_PREFIXES, GEMINI, (gemini,)),
     ]
-    mounted = [("", health.router), ("", metrics_routes.router), *(("", router) for router in PAGE_ROUTERS)]
+    # /api/metrics too: behind Databricks Apps only /api/ paths take a bearer token, which a scraper sends.
+    mounted = [
+        ("", health.router),
+        ("", metrics_routes.router),
+        ("/api", metrics_routes.router),
+        *(("", router) for router in PAGE_ROUTERS),
+    ]
     for prefixes, dialect, modules in doors:
         for prefix in prefixes:
             dialects.register(prefix + "/", dialect)

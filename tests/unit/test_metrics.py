@@ -67,3 +67,12 @@ async def test_names_databricks_does_not_know_are_counted_as_other() -> None:
     assert "guess-" not in text
     assert 'proxy_requests_total{model="other",route="chat/completions",status_class="4xx"} 5.0' in text
     assert f'proxy_requests_total{{model="{LLAMA}",route="chat/completions",status_class="2xx"}} 1.0' in text
+
+
+@pytest.mark.anyio
+async def test_metrics_are_under_api_too_for_a_scraper_behind_databricks_apps() -> None:
+    async with proxy(api_keys="scrape-key", metrics_require_key=True) as client:
+        refused = await client.get("/api/metrics")
+        scraped = await client.get("/api/metrics", headers={"Authorization": "Bearer scrape-key"})
+    assert refused.status_code == 401
+    assert scraped.status_code == 200 and "proxy_requests_total" in scraped.text
